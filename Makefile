@@ -1,0 +1,204 @@
+# hbasim — the front door.
+#
+#   make run                  build everything and run the main job (sysdma demonstration)
+#   make test                 the whole test suite; last line "N passed, N failed"
+#   make lint                 Verilator -Wall lint, Yosys synthesis (cell counts), generated files up to date
+#   make waves TEST=name [SEED=n]   rerun one test with FST waves and render a PNG
+#   make bench                simulation and DMA throughput figures
+#   make clean
+#
+# Two build variants share one source tree: `rel` (-O2, for run/bench/waves) and `san`
+# (AddressSanitizer + UndefinedBehaviorSanitizer, for make test). BUILD= moves the build tree.
+
+BUILD    ?= build
+SEED     ?= 1
+RESEED   ?= 3
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+TIMEOUT  ?= 600
+FILTER   ?=
+VERILATOR ?= verilator
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.DEFAULT_GOAL := help
+.PHONY: help deps run test test-bin lint waves bench clean check-gen gen-docs tools rtl-tests \
+        FORCE
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---------------------------------------------------------------------------------------------
+# Dependencies: installed with apt-get when missing (as root), or the exact command is printed.
+deps:
+	$(Q)tools/deps.sh
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+REGS       := $(wildcard rtl/*/data/*.regs)
+BLOCKS     := $(basename $(notdir $(REGS)))
+GEN        := $(BUILD)/gen
+GEN_H      := $(patsubst %,$(GEN)/%_regs.h,$(BLOCKS))
+GEN_PKG    := $(patsubst %,$(GEN)/%_reg_pkg.sv,$(BLOCKS))
+RTL_SV     := $(sort $(wildcard rtl/*/*.sv))
+RTL_ALL    := $(GEN_PKG) $(RTL_SV)
+
+SIM_C      := $(sort $(wildcard sim/*.c))
+MODELS_C   := $(sort $(wildcard models/*.c))
+DRIVER_C   := $(sort $(wildcard driver/*/*.c driver/*.c))
+TEST_C     := $(sort $(wildcard tests/harness/*.c tests/unit/*.c tests/sim/*.c tests/sysdma/*.c \
+                                 tests/hba/*.c tests/system/*.c))
+LIB_C      := $(SIM_C) $(MODELS_C) $(DRIVER_C)
+INCLUDES   := -Isim -Imodels -Idriver -Idriver/include -Idriver/hal -Itests/harness -I$(GEN)
+
+CC         ?= cc
+CXX        ?= c++
+CSTD       := -std=c11 -D_GNU_SOURCE
+WARN       := -Wall -Wextra -Werror
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+CFLAGS_rel := $(CSTD) $(WARN) -O2 -g
+CFLAGS_san := $(CSTD) $(WARN) -O1 -g $(SAN_FLAGS)
+VOPT_rel   := -O2
+VOPT_san   := -O1
+VCXX_rel   := -g
+VCXX_san   := -g $(SAN_FLAGS)
+LDFLAGS_rel :=
+LDFLAGS_san := $(SAN_FLAGS)
+
+# ---------------------------------------------------------------------------------------------
+# Tools and generated register files
+
+REGTOOL := $(BUILD)/tools/regtool
+RUNNER  := $(BUILD)/tools/runner
+
+$(BUILD)/tools/%: tools/%.c | $(BUILD)/tools
+	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -o $@ $<
+
+$(BUILD)/tools $(GEN):
+	$(Q)mkdir -p $@
+
+tools: $(REGTOOL) $(RUNNER)
+
+define regs_rules
+$(GEN)/$(1)_regs.h: $(2) $(REGTOOL) | $(GEN)
+	$(Q)$(REGTOOL) --c $$@ $$<
+$(GEN)/$(1)_reg_pkg.sv: $(2) $(REGTOOL) | $(GEN)
+	$(Q)$(REGTOOL) --sv $$@ $$<
+$(GEN)/$(1)_registers.md: $(2) $(REGTOOL) | $(GEN)
+	$(Q)$(REGTOOL) --md $$@ $$<
+endef
+$(foreach r,$(REGS),$(eval $(call regs_rules,$(basename $(notdir $(r))),$(r))))
+
+# The test suite list: every TEST_SUITE(name) in tests/.
+$(GEN)/suites.def: FORCE | $(GEN)
+	$(Q)grep -rhoE '^TEST_SUITE\([a-z0-9_]+\)' tests --include='*.c' | sort -u \
+	  | sed -E 's/TEST_SUITE\((.*)\)/SUITE(\1)/' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# Committed register docs are generated; check-gen fails when they are stale.
+gen-docs: $(patsubst %,$(GEN)/%_registers.md,$(BLOCKS))
+	$(Q)for b in $(BLOCKS); do mkdir -p docs/$$b && cp $(GEN)/$${b}_registers.md docs/$$b/registers.md; done
+	@echo "register docs regenerated under docs/"
+
+check-gen: $(patsubst %,$(GEN)/%_registers.md,$(BLOCKS))
+	$(Q)ok=1; for b in $(BLOCKS); do \
+	  if ! cmp -s $(GEN)/$${b}_registers.md docs/$$b/registers.md; then \
+	    echo "check-gen: docs/$$b/registers.md is stale; run 'make gen-docs'"; ok=0; fi; done; \
+	  [ $$ok = 1 ] && echo "check-gen: register docs match their descriptions"
+
+# ---------------------------------------------------------------------------------------------
+# Verilated model and C objects, per variant
+
+VFLAGS := --cc --top-module soc_top --trace-fst --trace-structs -Wall -Wno-fatal \
+          --x-assign unique --x-initial unique -O3 -Mdir
+
+define variant_rules
+$(BUILD)/$(1)/obj/Vsoc_top.mk: $(RTL_ALL) sim/model.cpp | $(GEN)
+	$(Q)mkdir -p $(BUILD)/$(1)/obj
+	@echo "  VERILATE $(1)"
+	$(Q)$(VERILATOR) $(VFLAGS) $(BUILD)/$(1)/obj $(RTL_ALL) $(abspath sim/model.cpp) \
+	  -CFLAGS "$(VCXX_$(1)) -I$(abspath sim)" > $(BUILD)/$(1)/verilate.log 2>&1 \
+	  || { cat $(BUILD)/$(1)/verilate.log; exit 1; }
+
+VOBJS_$(1) := $(addprefix $(BUILD)/$(1)/obj/,model.o verilated.o verilated_fst_c.o \
+                verilated_threads.o Vsoc_top__ALL.a)
+
+$(BUILD)/$(1)/libvsoc.stamp: $(BUILD)/$(1)/obj/Vsoc_top.mk
+	@echo "  BUILD    $(1) verilated model"
+	$(Q)$(MAKE) -s -C $(BUILD)/$(1)/obj -f Vsoc_top.mk OPT_FAST="$(VOPT_$(1))" OPT_SLOW="-O1" \
+	  OPT_GLOBAL="$(VOPT_$(1))" $$(notdir $$(VOBJS_$(1))) > $(BUILD)/$(1)/vbuild.log 2>&1 \
+	  || { cat $(BUILD)/$(1)/vbuild.log; exit 1; }
+	$(Q)touch $$@
+
+$(BUILD)/$(1)/c/%.o: %.c $(GEN_H) $(GEN)/suites.def
+	$(Q)mkdir -p $$(dir $$@)
+	@echo "  CC       $(1) $$<"
+	$(Q)$(CC) $(CFLAGS_$(1)) $(INCLUDES) -MMD -MP -c -o $$@ $$<
+
+$(BUILD)/$(1)/libhbasim.a: $(patsubst %.c,$(BUILD)/$(1)/c/%.o,$(LIB_C))
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+$(BUILD)/$(1)/hbasim_tests: $(patsubst %.c,$(BUILD)/$(1)/c/%.o,$(TEST_C)) $(BUILD)/$(1)/libhbasim.a \
+                            $(BUILD)/$(1)/libvsoc.stamp
+	@echo "  LINK     $$@"
+	$(Q)$(CXX) $(LDFLAGS_$(1)) -o $$@ $$(filter %.o,$$^) $(BUILD)/$(1)/libhbasim.a \
+	  $$(VOBJS_$(1)) -lz -pthread -latomic
+
+$(BUILD)/$(1)/sysdma_demo: $(BUILD)/$(1)/c/tools/sysdma_demo.o $(BUILD)/$(1)/libhbasim.a \
+                           $(BUILD)/$(1)/libvsoc.stamp
+	@echo "  LINK     $$@"
+	$(Q)$(CXX) $(LDFLAGS_$(1)) -o $$@ $$< $(BUILD)/$(1)/libhbasim.a $$(VOBJS_$(1)) \
+	  -lz -pthread -latomic
+
+-include $(shell find $(BUILD)/$(1)/c -name '*.d' 2>/dev/null)
+endef
+$(eval $(call variant_rules,rel))
+$(eval $(call variant_rules,san))
+
+# ---------------------------------------------------------------------------------------------
+# Front-door targets
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/sysdma_demo
+	$(Q)$(BUILD)/rel/sysdma_demo --seed $(SEED)
+
+test-bin: $(BUILD)/san/hbasim_tests $(RUNNER)
+
+# The whole suite: C tests (sanitized build) through the runner, then the RTL, tool and lint
+# checks; tools/testall.sh adds the counts up and prints the final "N passed, N failed".
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-bin $(REGTOOL) $(GEN_PKG)
+	$(Q)BUILD=$(BUILD) JOBS=$(JOBS) SEED=$(SEED) RESEED=$(RESEED) TIMEOUT=$(TIMEOUT) \
+	  FILTER="$(FILTER)" tools/testall.sh
+
+lint: deps $(GEN_PKG)
+	$(Q)BUILD=$(BUILD) tools/lint_all.sh $(GEN_PKG) -- $(RTL_SV)
+	$(Q)$(MAKE) --no-print-directory check-gen
+
+WAVES_DIR := $(BUILD)/waves
+waves: deps
+	$(Q)test -n "$(TEST)" || { echo "usage: make waves TEST=suite.test [SEED=n]"; exit 2; }
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/hbasim_tests
+	$(Q)mkdir -p $(WAVES_DIR)
+	$(Q)$(BUILD)/rel/hbasim_tests --test $(TEST) --seed $(SEED) \
+	  --waves $(WAVES_DIR)/$(TEST).$(SEED).fst; rc=$$?; \
+	  echo "waves: $(WAVES_DIR)/$(TEST).$(SEED).fst"; \
+	  if waves/render.sh $(WAVES_DIR)/$(TEST).$(SEED).fst waves/sysdma.gtkw \
+	      $(WAVES_DIR)/$(TEST).$(SEED).png > $(WAVES_DIR)/render.log 2>&1; then \
+	    echo "picture: $(WAVES_DIR)/$(TEST).$(SEED).png"; \
+	  else echo "picture: not rendered (see $(WAVES_DIR)/render.log)"; fi; \
+	  echo "open with: gtkwave $(WAVES_DIR)/$(TEST).$(SEED).fst waves/sysdma.gtkw"; exit $$rc
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/sysdma_demo
+	$(Q)BUILD=$(BUILD) tools/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:

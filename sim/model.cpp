@@ -1,0 +1,156 @@
+// The Verilated soc_top behind the C API of model.h: the only C++ in the harness.
+//
+// Each model owns its VerilatedContext, so two simulations in one process never share
+// Verilator state (time, random seed, trace). Verilator's randomised initial state
+// (randReset 2) is seeded from the test seed before Vsoc_top is constructed: the constructor
+// draws every initial value from the context's seed, so the same seed gives the same state.
+#include "model.h"
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "Vsoc_top.h"
+#include "verilated.h"
+#include "verilated_fst_c.h"
+
+struct model {
+  VerilatedContext *ctx;
+  Vsoc_top *top;
+  VerilatedFstC *fst;
+  uint64_t last_time;
+};
+
+// splitmix64 step: spreads a 64-bit test seed over Verilator's 31-bit positive seed
+static uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+extern "C" model_t *model_create(uint64_t seed, const char *trace_path, char *err,
+                                 size_t errlen) {
+  model_t *m = new (std::nothrow) model_t;
+  if (!m) {
+    if (err && errlen) std::snprintf(err, errlen, "out of memory");
+    return nullptr;
+  }
+  m->ctx = nullptr;
+  m->top = nullptr;
+  m->fst = nullptr;
+  m->last_time = 0;
+  try {
+    m->ctx = new VerilatedContext;
+    m->ctx->debug(0);
+    m->ctx->fatalOnError(false);
+    m->ctx->randReset(2);
+    // 0 would mean "seed from the clock": never pass it
+    int vseed = static_cast<int>(mix64(seed ^ 0x5645524cull) & 0x7fffffffull);
+    if (vseed == 0) vseed = 1;
+    m->ctx->randSeed(vseed);
+    if (trace_path) m->ctx->traceEverOn(true);
+    m->top = new Vsoc_top(m->ctx, "TOP");
+    if (trace_path) {
+      m->fst = new VerilatedFstC;
+      m->top->trace(m->fst, 99);
+      m->fst->open(trace_path);
+      if (!m->fst->isOpen()) {
+        if (err && errlen) std::snprintf(err, errlen, "cannot open trace file %s", trace_path);
+        model_destroy(m);
+        return nullptr;
+      }
+    }
+  } catch (const std::exception &e) {
+    if (err && errlen) std::snprintf(err, errlen, "model: %s", e.what());
+    model_destroy(m);
+    return nullptr;
+  }
+  return m;
+}
+
+extern "C" void model_destroy(model_t *m) {
+  if (!m) return;
+  if (m->top) m->top->final();
+  if (m->fst) {
+    m->fst->close();
+    delete m->fst;
+  }
+  delete m->top;
+  delete m->ctx;
+  delete m;
+}
+
+extern "C" void model_eval(model_t *m, soc_pins_t *p, uint64_t time_ps) {
+  Vsoc_top *t = m->top;
+  m->ctx->time(time_ps);
+  t->clk_i = p->clk_i;
+  t->rst_ni = p->rst_ni;
+  t->apb_psel_i = p->apb_psel_i;
+  t->apb_penable_i = p->apb_penable_i;
+  t->apb_pwrite_i = p->apb_pwrite_i;
+  t->apb_paddr_i = p->apb_paddr_i;
+  t->apb_pprot_i = p->apb_pprot_i & 7u;
+  t->apb_pwdata_i = p->apb_pwdata_i;
+  t->apb_pstrb_i = p->apb_pstrb_i & 15u;
+  t->axi_awready_i = p->axi_awready_i;
+  t->axi_wready_i = p->axi_wready_i;
+  t->axi_bid_i = p->axi_bid_i & 15u;
+  t->axi_bresp_i = p->axi_bresp_i & 3u;
+  t->axi_bvalid_i = p->axi_bvalid_i;
+  t->axi_arready_i = p->axi_arready_i;
+  t->axi_rid_i = p->axi_rid_i & 15u;
+  t->axi_rdata_i = p->axi_rdata_i;
+  t->axi_rresp_i = p->axi_rresp_i & 3u;
+  t->axi_rlast_i = p->axi_rlast_i;
+  t->axi_rvalid_i = p->axi_rvalid_i;
+  t->dma_dreq_i = p->dma_dreq_i;
+  t->dma_eop_i = p->dma_eop_i;
+  for (int w = 0; w < 4; w++)
+    t->dma_data_i[w] = static_cast<uint32_t>(p->dma_data_i[2 * w]) |
+                       static_cast<uint32_t>(p->dma_data_i[2 * w + 1]) << 16;
+
+  t->eval();
+
+  p->apb_prdata_o = t->apb_prdata_o;
+  p->apb_pready_o = t->apb_pready_o;
+  p->apb_pslverr_o = t->apb_pslverr_o;
+  p->axi_awid_o = t->axi_awid_o;
+  p->axi_awaddr_o = t->axi_awaddr_o;
+  p->axi_awlen_o = t->axi_awlen_o;
+  p->axi_awsize_o = t->axi_awsize_o;
+  p->axi_awburst_o = t->axi_awburst_o;
+  p->axi_awvalid_o = t->axi_awvalid_o;
+  p->axi_wdata_o = t->axi_wdata_o;
+  p->axi_wstrb_o = t->axi_wstrb_o;
+  p->axi_wlast_o = t->axi_wlast_o;
+  p->axi_wvalid_o = t->axi_wvalid_o;
+  p->axi_bready_o = t->axi_bready_o;
+  p->axi_arid_o = t->axi_arid_o;
+  p->axi_araddr_o = t->axi_araddr_o;
+  p->axi_arlen_o = t->axi_arlen_o;
+  p->axi_arsize_o = t->axi_arsize_o;
+  p->axi_arburst_o = t->axi_arburst_o;
+  p->axi_arvalid_o = t->axi_arvalid_o;
+  p->axi_rready_o = t->axi_rready_o;
+  p->irq_o = t->irq_o;
+  p->dma_dack_o = t->dma_dack_o;
+  p->dma_tc_o = t->dma_tc_o;
+  p->dma_ior_no = t->dma_ior_no;
+  p->dma_iow_no = t->dma_iow_no;
+  p->dma_data_o = t->dma_data_o;
+}
+
+extern "C" void model_dump(model_t *m, uint64_t time_ps) {
+  if (!m->fst) return;
+  // FST needs non-decreasing time
+  if (time_ps < m->last_time) time_ps = m->last_time;
+  m->last_time = time_ps;
+  m->fst->dump(time_ps);
+}
+
+extern "C" int model_tracing(const model_t *m) { return m->fst != nullptr; }
+
+extern "C" void model_flush(model_t *m) {
+  if (m->fst) m->fst->flush();
+}
