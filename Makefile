@@ -10,6 +10,7 @@
 # Two build variants share one source tree: `rel` (-O2, for run/bench/waves) and `san`
 # (AddressSanitizer + UndefinedBehaviorSanitizer, for make test). BUILD= moves the build tree.
 
+SHELL    := /bin/bash
 BUILD    ?= build
 SEED     ?= 1
 RESEED   ?= 3
@@ -181,18 +182,20 @@ lint: deps $(GEN_PKG)
 	$(Q)$(MAKE) --no-print-directory check-gen
 
 WAVES_DIR := $(BUILD)/waves
+GTKW      ?= waves/sysdma.gtkw
 waves: deps
 	$(Q)test -n "$(TEST)" || { echo "usage: make waves TEST=suite.test [SEED=n]"; exit 2; }
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/hbasim_tests
 	$(Q)mkdir -p $(WAVES_DIR)
-	$(Q)$(BUILD)/rel/hbasim_tests --test $(TEST) --seed $(SEED) \
-	  --waves $(WAVES_DIR)/$(TEST).$(SEED).fst; rc=$$?; \
-	  echo "waves: $(WAVES_DIR)/$(TEST).$(SEED).fst"; \
-	  if waves/render.sh $(WAVES_DIR)/$(TEST).$(SEED).fst waves/sysdma.gtkw \
-	      $(WAVES_DIR)/$(TEST).$(SEED).png > $(WAVES_DIR)/render.log 2>&1; then \
-	    echo "picture: $(WAVES_DIR)/$(TEST).$(SEED).png"; \
+	$(Q)w=$(WAVES_DIR)/$(TEST).$(SEED); \
+	  $(BUILD)/rel/hbasim_tests --test $(TEST) --seed $(SEED) --waves $$w.fst 2>&1 \
+	    | tee $$w.log; rc=$${PIPESTATUS[0]}; \
+	  echo "waves: $$w.fst"; \
+	  if waves/render.sh --fail-log $$w.log $$w.fst $(GTKW) $$w.png \
+	      > $(WAVES_DIR)/render.log 2>&1; then \
+	    echo "picture: $$w.png"; \
 	  else echo "picture: not rendered (see $(WAVES_DIR)/render.log)"; fi; \
-	  echo "open with: gtkwave $(WAVES_DIR)/$(TEST).$(SEED).fst waves/sysdma.gtkw"; exit $$rc
+	  echo "open with: gtkwave $$w.fst $(GTKW)"; exit $$rc
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/sysdma_demo

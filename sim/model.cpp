@@ -18,6 +18,7 @@ struct model {
   VerilatedContext *ctx;
   Vsoc_top *top;
   VerilatedFstC *fst;
+  bool dumped = false;
   uint64_t last_time;
 };
 
@@ -143,8 +144,10 @@ extern "C" void model_eval(model_t *m, soc_pins_t *p, uint64_t time_ps) {
 
 extern "C" void model_dump(model_t *m, uint64_t time_ps) {
   if (!m->fst) return;
-  // FST needs non-decreasing time
-  if (time_ps < m->last_time) time_ps = m->last_time;
+  // FST needs increasing time: a second dump at a time already written (the final dump at
+  // destroy after the last edge) has nothing new to record
+  if (m->dumped && time_ps <= m->last_time) return;
+  m->dumped = true;
   m->last_time = time_ps;
   m->fst->dump(time_ps);
 }
