@@ -33,6 +33,8 @@ void dmadev_free(sim_t *s) {
   for (unsigned ch = 0; ch < 8; ch++) {
     free(s->dev[ch].log);
     s->dev[ch].log = NULL;
+    free(s->dev[ch].slog);
+    s->dev[ch].slog = NULL;
   }
 }
 
@@ -56,15 +58,19 @@ void dmadev_reset_pins(sim_t *s) {
   s->pins.dma_eop_i = 0;
 }
 
-static void log_transfer(dmadev_t *d, uint64_t cycle) {
-  if (d->log_n == d->log_cap) {
-    size_t cap = d->log_cap ? 2 * d->log_cap : 256;
-    uint64_t *p = realloc(d->log, cap * sizeof *p);
-    if (!p) return;  /* the log is best effort; the counters stay exact */
-    d->log = p;
-    d->log_cap = cap;
+static void log_cycle(uint64_t **log, size_t *n, size_t *cap, uint64_t cycle) {
+  if (*n == *cap) {
+    size_t c = *cap ? 2 * *cap : 256;
+    uint64_t *p = realloc(*log, c * sizeof *p);
+    if (!p) return;  /* the logs are best effort; the counters stay exact */
+    *log = p;
+    *cap = c;
   }
-  d->log[d->log_n++] = cycle;
+  (*log)[(*n)++] = cycle;
+}
+
+static void log_transfer(dmadev_t *d, uint64_t cycle) {
+  log_cycle(&d->log, &d->log_n, &d->log_cap, cycle);
 }
 
 static void end_of_strobe(sim_t *s, unsigned ch, dmadev_t *d, int was_write) {
@@ -125,6 +131,8 @@ void dmadev_cycle(sim_t *s) {
       if (!d->stats.first_dack_cycle) d->stats.first_dack_cycle = s->cycle;
     }
     if (dack) d->stats.last_dack_cycle = s->cycle;
+    if ((ior && !d->prev_ior) || (iow && !d->prev_iow))
+      log_cycle(&d->slog, &d->slog_n, &d->slog_cap, s->cycle);
     if (iow) d->iow_data = p->dma_data_o;
     if (d->prev_iow && !iow) end_of_strobe(s, ch, d, 1);
     if (d->prev_ior && !ior) end_of_strobe(s, ch, d, 0);
@@ -217,6 +225,7 @@ int sim_dmadev_config(sim_t *s, unsigned ch, const sim_dmadev_cfg_t *cfg) {
   d->verify = 0;
   d->overrun_reported = 0;
   d->log_n = 0;
+  d->slog_n = 0;
   d->pulse_state = 0;
   d->gap_left = 0;
   d->eop_driven = 0;
@@ -251,6 +260,14 @@ size_t sim_dmadev_transfer_cycles(const sim_t *s, unsigned ch, uint64_t *out, si
   size_t n = d->log_n < max ? d->log_n : max;
   if (out && n) memcpy(out, d->log, n * sizeof *out);
   return out ? n : d->log_n;
+}
+
+size_t sim_dmadev_strobe_cycles(const sim_t *s, unsigned ch, uint64_t *out, size_t max) {
+  if (!s || !dev_channel_ok(ch)) return 0;
+  const dmadev_t *d = &s->dev[ch];
+  size_t n = d->slog_n < max ? d->slog_n : max;
+  if (out && n) memcpy(out, d->slog, n * sizeof *out);
+  return out ? n : d->slog_n;
 }
 
 uint64_t sim_dmadev_verify_count(const sim_t *s, unsigned ch) {

@@ -146,6 +146,9 @@ uint32_t sim_clk_hz(const sim_t *s);
 /* DMA devices: DACK periods without any strobe (verify transfers, also included in
  * stats.transfers; in block/demand mode a run of verify transfers under one DACK counts once) */
 uint64_t sim_dmadev_verify_count(const sim_t *s, unsigned ch);
+/* DMA devices: the cycle each IOR/IOW strobe of the device's channel began (the edge after
+ * which it was active), in order, like sim_dmadev_transfer_cycles (out NULL: the count) */
+size_t   sim_dmadev_strobe_cycles(const sim_t *s, unsigned ch, uint64_t *out, size_t max);
 int      sim_dmadev_armed(const sim_t *s, unsigned ch);
 
 /* protocol checker self-test: what sim_axi_checker_selftest_plant(s, kind) corrupts in the

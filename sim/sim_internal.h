@@ -119,6 +119,8 @@ typedef struct dmadev {
   sim_dmadev_stats_t stats;
   uint64_t *log;
   size_t log_n, log_cap;
+  uint64_t *slog;              /* cycle each strobe began (sim_dmadev_strobe_cycles) */
+  size_t slog_n, slog_cap;
 } dmadev_t;
 
 /* ---- interrupts, DPCs, timers ---------------------------------------------------------- */
