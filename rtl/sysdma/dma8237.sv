@@ -223,8 +223,14 @@ module dma8237 #(
   assign mode_sel = reg_wdata_i[ModeSelMsb:ModeSelLsb];
 
   logic end_service, start_xfer, next_s1;
-  logic [15:0] next_addr;
   logic tc_now, eop_now, hold0;
+
+  // the address after this transfer (used in S4). A continuous assignment, not a variable of
+  // the next-state block: Icarus 11 puts a part-select of a variable the block itself writes
+  // into the block's sensitivity list and then re-evaluates it forever.
+  logic [15:0] next_addr;
+  assign next_addr = mode_dec_q[chan_q] ? cur_addr_q[16*chan_q +: 16] - 16'd1
+                                        : cur_addr_q[16*chan_q +: 16] + 16'd1;
 
   always_comb begin
     state_d     = state_q;
@@ -264,7 +270,6 @@ module dma8237 #(
     tc_now      = 1'b0;
     eop_now     = 1'b0;
     hold0       = mem2mem & cmd_q[CmdAddrhold];
-    next_addr   = cur_addr_q[16*chan_q +: 16];
 
     // ---- memory handshake (system clock)
     if (mem_req_q && mem_gnt_i) begin
@@ -342,8 +347,6 @@ module dma8237 #(
         S4: begin
           tc_now  = (cur_cnt_q[16*chan_q +: 16] == 16'd0);
           eop_now = eop_q | eop_i[chan_q];
-          next_addr = mode_dec_q[chan_q] ? cur_addr_q[16*chan_q +: 16] - 16'd1
-                                         : cur_addr_q[16*chan_q +: 16] + 16'd1;
           cur_addr_d[16*chan_q +: 16] = next_addr;
           cur_cnt_d[16*chan_q +: 16]  = cur_cnt_q[16*chan_q +: 16] - 16'd1;
           if (tc_now || eop_now) begin
