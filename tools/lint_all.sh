@@ -18,9 +18,16 @@ check() {  # name, command...
     fail=$((fail+1)); echo "FAIL $name (log: $out/$name.log)"; tail -n 20 "$out/$name.log" | sed 's/^/    /'
   fi
 }
-check lint.verilator.soc_top tools/lint.sh soc_top "${pkgs[@]}" "${rtl[@]}"
-# Synthesis: every top that stands alone (the SoC, and sysdma as the block).
-for top in sysdma soc_top; do
+# Blocks that stand alone as synthesis tops (sysdma, the HBA's engines) besides the SoC; a
+# block is linted on its own too, so it is checked before soc_top instantiates it.
+tops=(soc_top sysdma)
+for top in hba hba_sgdma axi_arb; do
+  grep -qE "^module $top\b" "${rtl[@]}" 2>/dev/null && tops+=("$top")
+done
+for top in "${tops[@]}"; do
+  check "lint.verilator.$top" tools/lint.sh "$top" "${pkgs[@]}" "${rtl[@]}"
+done
+for top in "${tops[@]}"; do
   check "synth.yosys.$top" tools/synth.sh "$top" "$out" "${pkgs[@]}" "${rtl[@]}"
 done
 # The second simulator parses the same subset.
