@@ -195,6 +195,29 @@ int i8237_read_count(sim_t *s, unsigned channel, uint16_t *count) {
   return read16_stable(s, channel, port_count[channel], count);
 }
 
+int i8237_read_count_live(sim_t *s, unsigned channel, uint16_t *count) {
+  if (!s || !count) return I8237_E_ARG;
+  if (!valid_channel(channel)) return I8237_E_CHANNEL;
+  const ctrl_ports_t *c = &ctrl_ports[ctrl_of(channel)];
+  uint16_t port = port_count[channel];
+  uint8_t lo_a, hi_a;
+  TRY(out(s, c->clear_ff, 0));
+  TRY(in(s, port, &lo_a));
+  TRY(in(s, port, &hi_a));
+  for (unsigned i = 0; i < MAX_READS; i++) {
+    uint8_t lo_b, hi_b;
+    TRY(in(s, port, &lo_b));
+    TRY(in(s, port, &hi_b));
+    if (hi_b == hi_a && lo_b <= lo_a) {
+      *count = (uint16_t)(lo_a | (hi_a << 8));
+      return I8237_OK;
+    }
+    lo_a = lo_b;
+    hi_a = hi_b;
+  }
+  return I8237_E_UNSTABLE;
+}
+
 int i8237_read_address(sim_t *s, unsigned channel, uint16_t *addr) {
   if (!s || !addr) return I8237_E_ARG;
   if (!valid_channel(channel)) return I8237_E_CHANNEL;

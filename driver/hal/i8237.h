@@ -74,6 +74,13 @@ int i8237_stop(sim_t *s, unsigned channel);     /* = i8237_mask: the HAL's "stop
  * reads). Raw 16-bit register values. */
 int i8237_read_count(sim_t *s, unsigned channel, uint16_t *count);
 int i8237_read_address(sim_t *s, unsigned channel, uint16_t *addr);
+/* The current count of a channel that may be transferring back to back (demand or block mode
+ * moves the count faster than two readings can agree): reads low/high pairs through the
+ * flip-flop and accepts a pair (lo_a, hi_a) when the next pair has the same high byte and a
+ * low byte no larger -- no borrow happened between them, so hi_a:lo_a was the count when lo_a
+ * was read (two equal readings qualify too). I8237_E_UNSTABLE when no such pair shows up in 8
+ * tries. (Added for the HAL's ReadDmaCounter.) */
+int i8237_read_count_live(sim_t *s, unsigned channel, uint16_t *count);
 /* bytes not yet transferred: (count + 1) transfers, times 2 on word channels. A count of
  * 0xFFFF (terminal count reached, or a full 64 K transfer not yet started) reads as 0. */
 int i8237_residual(sim_t *s, unsigned channel, uint32_t *bytes);
