@@ -110,6 +110,7 @@ extern "C" void model_eval(model_t *m, soc_pins_t *p, uint64_t time_ps) {
   for (int w = 0; w < 4; w++)
     t->dma_data_i[w] = static_cast<uint32_t>(p->dma_data_i[2 * w]) |
                        static_cast<uint32_t>(p->dma_data_i[2 * w + 1]) << 16;
+  t->scsi_tgt_i = p->scsi_tgt_i & 0x3FFFFu;
 
   t->eval();
 
@@ -140,6 +141,8 @@ extern "C" void model_eval(model_t *m, soc_pins_t *p, uint64_t time_ps) {
   p->dma_ior_no = t->dma_ior_no;
   p->dma_iow_no = t->dma_iow_no;
   p->dma_data_o = t->dma_data_o;
+  p->scsi_hba_o = t->scsi_hba_o;
+  p->scsi_bus_o = t->scsi_bus_o;
 }
 
 extern "C" void model_dump(model_t *m, uint64_t time_ps) {

@@ -141,6 +141,7 @@ void sim_destroy(sim_t *s) {
     model_dump(s->model, s->cycle * s->period_ps);
     model_destroy(s->model);
   }
+  scsi_link_free(s);
   if (s->mem) hostmem_destroy(s->mem);
   dmadev_free(s);
   sim_clear_errors(s);
@@ -182,6 +183,7 @@ void sim_tick(sim_t *s) {
     axi_slave_edge(s);
     axi_checker_edge(s);
   }
+  if (s->scsi) scsi_link_cycle(s);
   model_dump(s->model, t_edge);
   /* 5. interrupt lines */
   uint8_t lv = s->pins.irq_o;

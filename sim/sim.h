@@ -125,6 +125,15 @@ void sim_dmadev_stats(const sim_t *s, unsigned ch, sim_dmadev_stats_t *out);
 /* optional per-transfer log: cycle of each DACK'd transfer, for timing tests */
 size_t sim_dmadev_transfer_cycles(const sim_t *s, unsigned ch, uint64_t *out, size_t max);
 
+/* SCSI bus (docs/contracts.md 11, models/scsi_bus.h): the bus the HBA drives, with the C
+ * target models attached to it (scsi_target_create(sim_scsi_bus(s), id, ...)). Created on
+ * first use and owned by the sim (its targets die with it). After every rising edge the
+ * harness gives the resolved bus (soc_top scsi_bus_o) to the bus model when a line a target
+ * waits on changed or a target's deadline is due, and drives the targets' contribution into
+ * scsi_tgt_i for the next edge. Bus-checker findings are recorded as sim errors. NULL when out
+ * of memory. */
+struct scsi_bus *sim_scsi_bus(sim_t *s);
+
 /* ---- additions beyond contract section 6 ------------------------------------------------ */
 
 /* The cycle numbering: sim_cycle() counts rising clock edges since sim_create. An event "at

@@ -188,6 +188,10 @@ struct sim {
   axi_checker_t chk;
   dmadev_t dev[8];
   uint8_t dev_active;          /* channels with a configured device */
+
+  /* SCSI bus with the C targets (scsi_link.c), created on first use */
+  struct scsi_bus *scsi;
+  unsigned scsi_checks_seen;   /* bus-checker findings already forwarded to sim_error */
 };
 
 /* sim.c */
@@ -204,6 +208,10 @@ void axi_slave_edge(sim_t *s);                 /* step 4: handshakes of s->pre *
 /* axi_checker.c */
 void axi_checker_reset(sim_t *s);
 void axi_checker_edge(sim_t *s);               /* step 4: checks s->pre */
+
+/* scsi_link.c */
+void scsi_link_cycle(sim_t *s);                /* step 4: targets see the bus after the edge */
+void scsi_link_free(sim_t *s);
 
 /* dmadev.c */
 void dmadev_init(sim_t *s);

@@ -36,6 +36,8 @@ typedef struct soc_pins {
   uint8_t  dma_dreq_i;       /* [7:0] raw pin levels */
   uint8_t  dma_eop_i;        /* [7:0] */
   uint16_t dma_data_i[8];    /* dma_data_i[16n+15:16n] = dma_data_i[n] */
+  /* parallel SCSI bus (contracts.md 11.1/11.2): 18-bit assertion masks, 1 = asserted */
+  uint32_t scsi_tgt_i;       /* [17:0] OR of every target model's contribution */
 
   /* ---- outputs (copied back after every evaluation) ---- */
   uint32_t apb_prdata_o;
@@ -65,6 +67,8 @@ typedef struct soc_pins {
   uint8_t  dma_ior_no;
   uint8_t  dma_iow_no;
   uint16_t dma_data_o;
+  uint32_t scsi_hba_o;       /* [17:0] the HBA's contribution */
+  uint32_t scsi_bus_o;       /* [17:0] the resolved bus, scsi_hba_o | scsi_tgt_i */
 } soc_pins_t;
 
 #endif

@@ -65,7 +65,8 @@ module soc_ctrl_tb;
     .irq_o(irq),
     .dma_dreq_i(8'h00), .dma_dack_o(dma_dack), .dma_eop_i(8'h00), .dma_tc_o(dma_tc),
     .dma_ior_no(dma_ior_n), .dma_iow_no(dma_iow_n), .dma_data_o(dma_data_out),
-    .dma_data_i(128'h0)
+    .dma_data_i(128'h0),
+    .scsi_hba_o(), .scsi_tgt_i(18'h0), .scsi_bus_o()
   );
 
   // ---------------------------------------------------------------------------------------
@@ -268,8 +269,8 @@ module soc_ctrl_tb;
     expect_slverr(1'b0, Base + 32'hFFC, 4'h0, "read soc_ctrl offset 0xFFC");
     expect_slverr(1'b1, Base + 32'h808, 4'hF, "write soc_ctrl offset 0x808");
     expect_slverr(1'b0, 32'h1000_1000, 4'h0, "read just past the soc_ctrl window");
-    expect_slverr(1'b0, 32'h1001_0000, 4'h0, "read the HBA window (no HBA yet)");
-    expect_slverr(1'b1, 32'h1001_0004, 4'hF, "write the HBA window (no HBA yet)");
+    expect_slverr(1'b0, 32'h1001_0084, 4'h0, "read an HBA offset without a register");
+    expect_slverr(1'b1, 32'h1001_0FFC, 4'hF, "write an HBA offset without a register");
     expect_slverr(1'b0, 32'h0004_0000, 4'h0, "read just past the I/O window");
     expect_slverr(1'b0, 32'h0FFF_FFFC, 4'h0, "read below the soc_ctrl window");
     expect_slverr(1'b1, 32'hFFFF_FFFC, 4'hF, "write the top of the address space");

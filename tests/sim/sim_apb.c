@@ -5,7 +5,7 @@
 static const uint32_t unmapped[] = {
     0x00040000u,                 /* just past the I/O window */
     0x0FFFFFFCu, 0x10001000u,    /* either side of soc_ctrl */
-    0x10010000u, 0x10010FFCu,    /* the HBA window: no HBA yet */
+    0x10010084u, 0x10010FFCu,    /* HBA offsets without a register */
     0x20000000u, 0xFFFFFFFCu,    /* far away */
     CTRL(0x020u), CTRL(0xFFCu),  /* soc_ctrl offsets without a register */
     4u * 0x100u, 4u * 0xC1u,     /* I/O port with nothing behind it; odd port in 0xC0-0xDF */
