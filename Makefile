@@ -182,7 +182,7 @@ lint: deps $(GEN_PKG)
 	$(Q)$(MAKE) --no-print-directory check-gen
 
 WAVES_DIR := $(BUILD)/waves
-GTKW      ?= waves/sysdma.gtkw
+GTKW      ?= $(if $(filter hba%,$(TEST)),waves/hba.gtkw,waves/sysdma.gtkw)
 waves: deps
 	$(Q)test -n "$(TEST)" || { echo "usage: make waves TEST=suite.test [SEED=n]"; exit 2; }
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/hbasim_tests

@@ -19,8 +19,9 @@ fst2vcd "$fst" 2>/dev/null | awk '
     print p name range
   }' | sort -u > "$tmp/fst"
 [ -s "$tmp/fst" ] || { echo "check_gtkw: no signals read from $fst" >&2; exit 2; }
-# signal lines of the save file: not comments, groups, flags or [settings]; alias prefix dropped
-grep -vE '^(\[|\*|@|-|$)' "$gtkw" | sed -E 's/^\+\{[^}]*\} //' | sort -u > "$tmp/gtkw"
+# signal lines of the save file: not comments, groups, flags or [settings]; alias prefix and
+# the bit-select prefix "(N)" (bit N counted from the vector's MSB) dropped
+grep -vE '^(\[|\*|@|-|$)' "$gtkw" | sed -E 's/^\+\{[^}]*\} //; s/^\([0-9]+\)//' | sort -u > "$tmp/gtkw"
 missing=$(comm -23 "$tmp/gtkw" "$tmp/fst")
 total=$(wc -l < "$tmp/gtkw")
 if [ -n "$missing" ]; then
