@@ -1,11 +1,10 @@
 // soc_top: the simulated SoC. APB4 slave (the CPU's register bus) decoded to the blocks'
 // register ports, the system DMA controller with its AXI4 master and ISA-style device pins,
 // soc_ctrl, the SCSI host bus adapter (rtl/hba/) with its SCSI pins, and the interrupt lines.
-// With HbaAxiArb, sysdma (AXI ID 0) and the HBA's scatter/gather engine (ID 1) share the AXI
-// port through axi_arb. Without it (the default for now) sysdma owns the AXI port alone, as
-// before the HBA, and the HBA's bus-master engine sees a memory that never answers (a
-// bus-master command then ends by the HBA watchdog): axi_arb's address register stage adds a
-// cycle to every sysdma access, which the cycle-exact sysdma timing tests do not expect yet.
+// With HbaAxiArb (the default), sysdma (AXI ID 0) and the HBA's scatter/gather engine (ID 1)
+// share the AXI port through axi_arb, which adds no cycle of latency, so sysdma's timing is the
+// same as alone on the port. With HbaAxiArb = 0 sysdma owns the AXI port alone and the HBA's
+// bus-master engine sees a memory that never answers (its commands end by the watchdog).
 // Ports: docs/contracts.md sections 2 and 11.2; address map and APB timing: section 3 and
 // docs/soc.md.
 //
@@ -19,7 +18,7 @@
 // in the next cycle, and the answer is simply not taken.
 module soc_top #(
   parameter int HbaDmaChan = 5,     // sysdma channel of the HBA's subordinate data mover
-  parameter bit HbaAxiArb  = 1'b0   // 1: sysdma and the HBA share the AXI port (axi_arb)
+  parameter bit HbaAxiArb  = 1'b1   // 1: sysdma and the HBA share the AXI port (axi_arb)
 ) (
   input  logic         clk_i,
   input  logic         rst_ni,

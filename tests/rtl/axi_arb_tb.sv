@@ -9,7 +9,17 @@
 //     (bits 3:1 as issued, bit 0 the port) and the response of its address range;
 //   - the memory side keeps AXI rules: VALID and payload stable while stalled, WLAST exactly
 //     on the last beat of the AW it belongs to, as many AWs/ARs as the masters issued;
-//   - round-robin: when both masters ask on a channel, the grant alternates.
+//   - round-robin: when both masters ask on a channel for a free grant (not one held while
+//     its master's VALID waits for READY), the grant alternates;
+//   - zero added latency: whenever a master asks on AR (or on AW while fewer than WDepth AWs
+//     owe data), an address is on m_* in that same cycle, it is an asking master's with bit 0
+//     of the ID its port, and READY reaches that master only, combinationally; with no AW
+//     owing data, the W beats of the master whose AW is on m_aw* pass in that same cycle; new
+//     requests that meet a ready memory are counted and must handshake at once;
+//   - sparse windows (few requests) so that new requests meet an idle memory;
+//   - early W: in other windows the memory takes W beats before their AW (and stalls AW
+//     more), so beats and whole bursts (WLAST) pass before the AW handshake; the grant must
+//     stay with that master and the beats must land in that AW's range.
 //
 // Run: tools/run_rtl_tb.sh tests/rtl/axi_arb_tb.sv (make test). Exits non-zero on failure.
 `timescale 1ns / 1ps
@@ -83,6 +93,7 @@ module axi_arb_tb_master #(
   input  logic        rlast,
   input  logic        rvalid,
   output logic        rready,
+  input  int          req_pct,   // % of cycles a free AW or AR channel starts a request
   output logic        done,
   output int          faults
 );
@@ -129,7 +140,7 @@ module axi_arb_tb_master #(
     // AW
     if (awvalid && awready) aw_k++;
     if (!awvalid || awready) begin
-      if (aw_k < NTr && go(60)) begin
+      if (aw_k < NTr && go(req_pct)) begin
         awvalid <= 1'b1;
         awid    <= id_of(aw_k);
         awaddr  <= wr_base(Port) + 32'(aw_k * 64);
@@ -169,7 +180,7 @@ module axi_arb_tb_master #(
     // AR
     if (arvalid && arready) ar_k++;
     if (!arvalid || arready) begin
-      if (ar_k < NTr && go(60)) begin
+      if (ar_k < NTr && go(req_pct)) begin
         arvalid <= 1'b1;
         arid    <= id_of(ar_k);
         araddr  <= rd_addr(ar_k);
@@ -248,7 +259,7 @@ module axi_arb_tb;
     .bready(s_bready[0]), .arid(s_arid[0]), .araddr(s_araddr[0]), .arlen(s_arlen[0]),
     .arsize(s_arsize[0]), .arburst(s_arburst[0]), .arvalid(s_arvalid[0]),
     .arready(s_arready[0]), .rid(s_rid[0]), .rdata(s_rdata[0]), .rresp(s_rresp[0]),
-    .rlast(s_rlast[0]), .rvalid(s_rvalid[0]), .rready(s_rready[0]), .done(m_done[0]),
+    .rlast(s_rlast[0]), .rvalid(s_rvalid[0]), .rready(s_rready[0]), .req_pct, .done(m_done[0]),
     .faults(m_faults[0]));
 
   axi_arb_tb_master #(.Port(1), .Seed(32'h1357_2468)) u_m1 (
@@ -259,7 +270,7 @@ module axi_arb_tb;
     .bready(s_bready[1]), .arid(s_arid[1]), .araddr(s_araddr[1]), .arlen(s_arlen[1]),
     .arsize(s_arsize[1]), .arburst(s_arburst[1]), .arvalid(s_arvalid[1]),
     .arready(s_arready[1]), .rid(s_rid[1]), .rdata(s_rdata[1]), .rresp(s_rresp[1]),
-    .rlast(s_rlast[1]), .rvalid(s_rvalid[1]), .rready(s_rready[1]), .done(m_done[1]),
+    .rlast(s_rlast[1]), .rvalid(s_rvalid[1]), .rready(s_rready[1]), .req_pct, .done(m_done[1]),
     .faults(m_faults[1]));
 
   axi_arb dut (
@@ -299,12 +310,23 @@ module axi_arb_tb;
 
   logic [31:0] mem [MemBytes / 4];
   logic [31:0] rng = 32'hC0FF_EE11;
-  function automatic logic pause();
+  function automatic logic pause(input int pct = 25);
     rng = rng ^ (rng << 13);
     rng = rng ^ (rng >> 17);
     rng = rng ^ (rng << 5);
-    return (rng % 100) < 25;
+    return (rng % 100) < pct;
   endfunction
+
+  // 800-cycle windows in turn: busy masters; the memory takes W before AW (AXI allows it)
+  // and stalls AW more; sparse requests, so that they meet an idle memory
+  logic early_ok;
+  int   req_pct;
+  assign early_ok = ((cycle / 800) % 3) == 1;
+  assign req_pct  = ((cycle / 800) % 3) == 2 ? 3 : 60;
+  localparam int WbMax = 32;
+  logic [31:0] wb_data [WbMax];
+  logic        wb_last [WbMax];
+  int          wb_n = 0, n_early = 0, n_early_last = 0;
 
   logic [31:0] arq_addr [QMax], awq_addr [QMax];
   logic [7:0]  arq_len [QMax], awq_len [QMax];
@@ -337,13 +359,31 @@ module axi_arb_tb;
     end
     if (wvalid && wready) begin
       n_w++;
+      if (awq_n == 0) begin
+        n_early++;
+        if (wlast) n_early_last++;
+      end
+      if (wb_n == WbMax) proto("W beat buffer overflow");
+      else begin
+        wb_data[wb_n] = wdata; wb_last[wb_n] = wlast; wb_n++;
+      end
+    end
+    if (awvalid && awready) begin
+      awq_addr[awq_n] = awaddr; awq_len[awq_n] = awlen; awq_id[awq_n] = awid;
+      awq_n++;
+      n_aw++;
+    end
+    // the beats taken so far belong to the AWs taken so far, in order
+    while (wb_n > 0 && awq_n > 0) begin
       w = awq_addr[0][31:2] + 32'(w_beat);
       if (err_word({w[29:0], 2'b00})) w_resp = 2'b10;
       else begin
-        mem[w] = wdata;
+        mem[w] = wb_data[0];
         wr_count[w]++;
       end
-      if (wlast !== (w_beat == int'(awq_len[0]))) proto("WLAST not on the last beat of its AW");
+      if (wb_last[0] !== (w_beat == int'(awq_len[0]))) proto("WLAST not on the last beat of its AW");
+      for (int i = 0; i + 1 < WbMax; i++) begin wb_data[i] = wb_data[i+1]; wb_last[i] = wb_last[i+1]; end
+      wb_n--;
       if (w_beat == int'(awq_len[0])) begin
         bq_id[bq_n] = awq_id[0]; bq_resp[bq_n] = w_resp; bq_n++;
         w_resp = 2'b00;
@@ -354,18 +394,13 @@ module axi_arb_tb;
         w_beat = 0;
       end else w_beat++;
     end
-    if (awvalid && awready) begin
-      awq_addr[awq_n] = awaddr; awq_len[awq_n] = awlen; awq_id[awq_n] = awid;
-      awq_n++;
-      n_aw++;
-    end
     if (bvalid && bready) begin
       for (int i = 0; i + 1 < QMax; i++) begin bq_id[i] = bq_id[i+1]; bq_resp[i] = bq_resp[i+1]; end
       bq_n--;
     end
     arready <= arq_n < QMax - 1 && !pause();
-    awready <= awq_n < QMax - 1 && !pause();
-    wready  <= awq_n > 0 && !pause();
+    awready <= awq_n < QMax - 1 && !pause(early_ok ? 95 : 25);
+    wready  <= (early_ok ? wb_n < WbMax - 1 : awq_n > 0) && !pause();
     if (!(rvalid && !rready)) begin
       if (arq_n > 0 && !pause()) begin
         w = arq_addr[0][31:2] + 32'(r_beat);
@@ -390,6 +425,13 @@ module axi_arb_tb;
   logic [48:0] p_aw, p_ar;
   logic [36:0] p_w;
   int          last_aw = -1, last_ar = -1, rr_err = 0, contested = 0;
+  int          rl_aw = 0, rl_wlast = 0, zl_err = 0, zl_ar = 0, zl_aw = 0, zl_w = 0;
+  logic [1:0]  p_sarv = '0, p_sarr = '0, p_sawv = '0, p_sawr = '0;   // per port
+
+  task automatic zl(input string what);
+    zl_err++;
+    if (zl_err < 6) $display("  FAIL at cycle %0d: zero latency: %s", cycle, what);
+  endtask
 
   always @(posedge clk) begin : rules
     if (rst_n) begin
@@ -399,20 +441,65 @@ module axi_arb_tb;
         proto("AR changed while stalled");
       if (p_wv && !p_wr && (!wvalid || {wdata, wstrb, wlast} !== p_w))
         proto("W changed while stalled");
-      if (s_awready[0] || s_awready[1]) begin
+      // a grant held over a stall (or over early W beats) is not a round-robin decision
+      if ((s_awready[0] || s_awready[1]) && !(p_awv && !p_awr)) begin
         if (s_awvalid[0] && s_awvalid[1]) begin
           contested++;
           if ((s_awready[1] ? 1 : 0) == last_aw) rr_err++;
         end
-        last_aw = s_awready[1] ? 1 : 0;
       end
-      if (s_arready[0] || s_arready[1]) begin
+      if (s_awready[0] || s_awready[1]) last_aw = s_awready[1] ? 1 : 0;
+      if ((s_arready[0] || s_arready[1]) && !(p_arv && !p_arr)) begin
         if (s_arvalid[0] && s_arvalid[1]) begin
           contested++;
           if ((s_arready[1] ? 1 : 0) == last_ar) rr_err++;
         end
-        last_ar = s_arready[1] ? 1 : 0;
       end
+      if (s_arready[0] || s_arready[1]) last_ar = s_arready[1] ? 1 : 0;
+      // zero added latency: an asking master's address is on m_* in the same cycle
+      if ((s_arvalid[0] || s_arvalid[1]) && !arvalid) zl("AR asked but m_arvalid low");
+      if (arvalid) begin
+        if (!s_arvalid[arid[0]] ||
+            {arid, araddr, arlen, arsize, arburst} !== {s_arid[arid[0]][3:1], arid[0],
+             s_araddr[arid[0]], s_arlen[arid[0]], s_arsize[arid[0]], s_arburst[arid[0]]})
+          zl("m_ar* is not an asking master's AR");
+        if (s_arready[arid[0]] !== arready || s_arready[!arid[0]]) zl("ARREADY routing");
+      end else if (s_arready[0] || s_arready[1]) zl("ARREADY without m_arvalid");
+      if ((s_awvalid[0] || s_awvalid[1]) && rl_aw - rl_wlast < 4 && !awvalid)
+        zl("AW asked, fewer than WDepth owe data, but m_awvalid low");
+      if (awvalid) begin
+        if (!s_awvalid[awid[0]] ||
+            {awid, awaddr, awlen, awsize, awburst} !== {s_awid[awid[0]][3:1], awid[0],
+             s_awaddr[awid[0]], s_awlen[awid[0]], s_awsize[awid[0]], s_awburst[awid[0]]})
+          zl("m_aw* is not an asking master's AW");
+        if (s_awready[awid[0]] !== awready || s_awready[!awid[0]]) zl("AWREADY routing");
+        // nothing owed: the W of the master whose AW is out goes with it
+        if (rl_aw == rl_wlast && s_wvalid[awid[0]]) begin
+          if (!wvalid || {wdata, wstrb, wlast} !== {s_wdata[awid[0]], s_wstrb[awid[0]],
+                                                      s_wlast[awid[0]]})
+            zl("W of the master whose AW is on m_aw* not forwarded in the same cycle");
+          else if (wready) zl_w++;
+        end
+      end else if (s_awready[0] || s_awready[1]) zl("AWREADY without m_awvalid");
+      if (s_wready[0] && s_wready[1]) zl("WREADY to both masters");
+      if ((s_wready[0] || s_wready[1]) && !wready) zl("WREADY without m_wready");
+      for (int p = 0; p < 2; p++) begin
+        if (s_wready[p] && s_wvalid[p] && (!wready || !wvalid ||
+            {wdata, wstrb, wlast} !== {s_wdata[p], s_wstrb[p], s_wlast[p]}))
+          zl($sformatf("WREADY to master %0d without its beat passing", p));
+        // a new request meeting a ready memory is taken in its first cycle when it is alone
+        // (counted whenever it is taken in its first cycle)
+        if (s_arvalid[p] && !(p_sarv[p] && !p_sarr[p]) && arready) begin
+          if (s_arready[p]) zl_ar++;
+          else if (!s_arvalid[1-p]) zl("lone new AR not taken in its first cycle");
+        end
+        if (s_awvalid[p] && !(p_sawv[p] && !p_sawr[p]) && awready && rl_aw - rl_wlast < 4) begin
+          if (s_awready[p]) zl_aw++;
+          else if (!s_awvalid[1-p]) zl("lone new AW not taken in its first cycle");
+        end
+      end
+      if (awvalid && awready) rl_aw++;
+      if (wvalid && wready && wlast) rl_wlast++;
       if ((s_awready[0] && !s_awvalid[0]) || (s_awready[1] && !s_awvalid[1]) ||
           (s_awready[0] && s_awready[1]) || (s_arready[0] && s_arready[1]))
         proto("a grant to a master not asking, or to both");
@@ -420,6 +507,10 @@ module axi_arb_tb;
     p_awv <= awvalid; p_awr <= awready; p_aw <= {awid, awaddr, awlen, awsize, awburst};
     p_arv <= arvalid; p_arr <= arready; p_ar <= {arid, araddr, arlen, arsize, arburst};
     p_wv <= wvalid; p_wr <= wready; p_w <= {wdata, wstrb, wlast};
+    for (int p = 0; p < 2; p++) begin
+      p_sarv[p] <= s_arvalid[p]; p_sarr[p] <= s_arready[p];
+      p_sawv[p] <= s_awvalid[p]; p_sawr[p] <= s_awready[p];
+    end
   end
 
   // ------------------------------------------------------------------------------------------
@@ -447,10 +538,17 @@ module axi_arb_tb;
     for (int p = 0; p < 2; p++)
       for (int k = 0; k < NTr; k++) exp_beats += ((k * 7 + p * 3) % 16) + 1;
     check(n_w == exp_beats, $sformatf("W beats at memory: %0d, expected %0d", n_w, exp_beats));
-    check(arq_n == 0 && awq_n == 0 && bq_n == 0 && !bvalid && !rvalid, "nothing left in flight");
+    check(arq_n == 0 && awq_n == 0 && bq_n == 0 && wb_n == 0 && !bvalid && !rvalid,
+          "nothing left in flight");
     check(proto_err == 0, "memory side AXI rules");
     check(rr_err == 0, $sformatf("round-robin on %0d contested grants", contested));
     check(contested > 20, "both masters contended often enough to test round-robin");
+    $display("-- zero latency: %0d new ARs and %0d new AWs taken in their first cycle, %0d W beats went with their AW",
+             zl_ar, zl_aw, zl_w);
+    check(zl_err == 0, "zero added latency on AR, AW and W");
+    check(zl_ar > 20 && zl_aw > 20 && zl_w > 20, "enough same-cycle cases to test zero latency");
+    $display("-- early W: %0d beats, %0d WLASTs passed before their AW", n_early, n_early_last);
+    check(n_early > 20 && n_early_last > 0, "W beats and whole bursts passed before their AW");
     // memory image: each written word once with its data, errors not written, rest intact
     bad = 0;
     twice = 0;
