@@ -20,6 +20,7 @@
 #include "soc_ctrl_regs.h"
 #include "sysdma_regs.h"
 #include "test.h"
+#include "sysdma_util.h"
 
 #define CTRL(r) (SOC_CTRL_BASE + (r))
 #define MAXLOG 256u
@@ -37,22 +38,8 @@
 #define CMD_DREQLOW SYSDMA_DMA1_COMMAND_DREQLOW_MASK
 #define CMD_DACKHIGH SYSDMA_DMA1_COMMAND_DACKHIGH_MASK
 
-static const uint16_t page_port[8] = {SYSDMA_PAGE0, SYSDMA_PAGE1, SYSDMA_PAGE2, SYSDMA_PAGE3,
-                                      SYSDMA_PAGE4, SYSDMA_PAGE5, SYSDMA_PAGE6, SYSDMA_PAGE7};
 
-static uint16_t reg_port(unsigned ch, unsigned off) {
-  return ch < 4 ? (uint16_t)off : (uint16_t)(SYSDMA_DMA2_ADDR0 + 2 * off);
-}
 
-static void outp(test_ctx_t *t, sim_t *s, uint16_t port, uint8_t v) {
-  REQUIRE_OK(t, sim_outb(s, port, v));
-}
-
-static uint8_t inp(test_ctx_t *t, sim_t *s, uint16_t port) {
-  uint8_t v = 0;
-  REQUIRE_OK(t, sim_inb(s, port, &v));
-  return v;
-}
 
 static uint32_t ctrl_read(test_ctx_t *t, sim_t *s, uint32_t reg) {
   uint32_t v = 0;
@@ -64,28 +51,14 @@ static uint32_t ctrl_read(test_ctx_t *t, sim_t *s, uint32_t reg) {
 static sim_t *pr_sim(test_ctx_t *t) {
   sim_t *s = test_sim(t, NULL);
   REQUIRE_OK(t, sim_reset(s, 4));
-  outp(t, s, SYSDMA_DMA1_MCLR, 0);
-  outp(t, s, SYSDMA_DMA2_MCLR, 0);
-  outp(t, s, SYSDMA_DMA2_MODE, (uint8_t)(MODE_CASCADE << SYSDMA_DMA1_MODE_MODE_SHIFT));
-  outp(t, s, SYSDMA_DMA2_SMASK, 0);
+  sd_out(t, s, SYSDMA_DMA1_MCLR, 0);
+  sd_out(t, s, SYSDMA_DMA2_MCLR, 0);
+  sd_out(t, s, SYSDMA_DMA2_MODE, (uint8_t)(MODE_CASCADE << SYSDMA_DMA1_MODE_MODE_SHIFT));
+  sd_out(t, s, SYSDMA_DMA2_SMASK, 0);
   return s;
 }
 
-static unsigned width(unsigned ch) { return ch < 4 ? 1u : 2u; }
 
-static uint16_t read_word(test_ctx_t *t, sim_t *s, unsigned ch, unsigned off) {
-  outp(t, s, reg_port(ch, SYSDMA_DMA1_CLRFF), 0);
-  uint8_t lo = inp(t, s, reg_port(ch, off));
-  uint8_t hi = inp(t, s, reg_port(ch, off));
-  return (uint16_t)(lo | hi << 8);
-}
-
-static uint16_t cur_addr(test_ctx_t *t, sim_t *s, unsigned ch) {
-  return read_word(t, s, ch, 2 * (ch & 3));
-}
-static uint16_t cur_count(test_ctx_t *t, sim_t *s, unsigned ch) {
-  return read_word(t, s, ch, 2 * (ch & 3) + 1);
-}
 
 /* the 8237 address register value for byte address pa on channel ch */
 static uint16_t chan_addr(unsigned ch, uint32_t pa) {
@@ -98,21 +71,21 @@ static void program(test_ctx_t *t, sim_t *s, unsigned ch, unsigned type, unsigne
   unsigned c = ch & 3;
   uint16_t addr = chan_addr(ch, pa);
   uint8_t page = ch < 4 ? (uint8_t)(pa >> 16) : (uint8_t)((pa >> 16) & 0xFE);
-  outp(t, s, reg_port(ch, SYSDMA_DMA1_SMASK), (uint8_t)(SYSDMA_DMA1_SMASK_SET_MASK | c));
-  outp(t, s, reg_port(ch, SYSDMA_DMA1_CLRFF), 0);
-  outp(t, s, reg_port(ch, SYSDMA_DMA1_MODE),
+  sd_out(t, s, sd_reg_port(ch, SYSDMA_DMA1_SMASK), (uint8_t)(SYSDMA_DMA1_SMASK_SET_MASK | c));
+  sd_out(t, s, sd_reg_port(ch, SYSDMA_DMA1_CLRFF), 0);
+  sd_out(t, s, sd_reg_port(ch, SYSDMA_DMA1_MODE),
        (uint8_t)(c | (type << SYSDMA_DMA1_MODE_TYPE_SHIFT) |
                  (autoinit ? SYSDMA_DMA1_MODE_AUTOINIT_MASK : 0) |
                  (mode << SYSDMA_DMA1_MODE_MODE_SHIFT)));
-  outp(t, s, reg_port(ch, 2 * c), (uint8_t)addr);
-  outp(t, s, reg_port(ch, 2 * c), (uint8_t)(addr >> 8));
-  outp(t, s, page_port[ch], page);
-  outp(t, s, reg_port(ch, 2 * c + 1), (uint8_t)(units - 1));
-  outp(t, s, reg_port(ch, 2 * c + 1), (uint8_t)((units - 1) >> 8));
+  sd_out(t, s, sd_reg_port(ch, 2 * c), (uint8_t)addr);
+  sd_out(t, s, sd_reg_port(ch, 2 * c), (uint8_t)(addr >> 8));
+  sd_out(t, s, sd_page_port[ch], page);
+  sd_out(t, s, sd_reg_port(ch, 2 * c + 1), (uint8_t)(units - 1));
+  sd_out(t, s, sd_reg_port(ch, 2 * c + 1), (uint8_t)((units - 1) >> 8));
 }
 
 static void unmask(test_ctx_t *t, sim_t *s, unsigned ch) {
-  outp(t, s, reg_port(ch, SYSDMA_DMA1_SMASK), (uint8_t)(ch & 3));
+  sd_out(t, s, sd_reg_port(ch, SYSDMA_DMA1_SMASK), (uint8_t)(ch & 3));
 }
 
 /* one channel's seeded transfer: memory before, the device's data */
@@ -126,7 +99,7 @@ typedef struct chx {
 /* seeds memory and device data, programs (masked), arms the device with `dc` (src/sink
  * filled in here) */
 static void arm(test_ctx_t *t, sim_t *s, chx_t *x, sim_dmadev_cfg_t dc, uint64_t stream) {
-  size_t len = (size_t)x->units * width(x->ch);
+  size_t len = (size_t)x->units * sd_width(x->ch);
   x->mem0 = malloc(len);
   x->dev = malloc(len);
   REQUIRE(t, x->mem0 && x->dev, "malloc");
@@ -156,7 +129,7 @@ static sim_dmadev_cfg_t dev_cfg(sim_dreq_mode_t mode) {
 
 /* the first `moved` units went the right way; the rest of the buffer is untouched */
 static void check_bytes(test_ctx_t *t, sim_t *s, const chx_t *x, unsigned moved) {
-  size_t len = (size_t)x->units * width(x->ch), m = (size_t)moved * width(x->ch);
+  size_t len = (size_t)x->units * sd_width(x->ch), m = (size_t)moved * sd_width(x->ch);
   uint8_t *now = malloc(len);
   REQUIRE(t, now != NULL, "malloc");
   REQUIRE_EQ(t, hostmem_read(sim_mem(s), x->pa, now, len), 0);
@@ -246,7 +219,7 @@ static void fixed_priority_controller1(test_ctx_t *t) {
     arm(t, s, &x[i], dev_cfg(SIM_DREQ_ALWAYS), 100 + i);
   }
   /* every request is up; one write unmasks all four at the same clock */
-  outp(t, s, SYSDMA_DMA1_WRMASK, 0x00);
+  sd_out(t, s, SYSDMA_DMA1_WRMASK, 0x00);
   wait_all_tc(t, s, chs, 4, 200000);
   unsigned order[16];
   size_t n = service_order(s, chs, 4, order, 16);
@@ -270,8 +243,8 @@ static void cascade_ranks_at_channel4(test_ctx_t *t) {
     arm(t, s, &x[i], dev_cfg(SIM_DREQ_ALWAYS), 200 + i);
   }
   /* controller 1 first: its HRQ reaches DREQ4 before controller 2's own requests count */
-  outp(t, s, SYSDMA_DMA1_WRMASK, 0x00);
-  outp(t, s, SYSDMA_DMA2_WRMASK, 0x00);   /* channel 4 stays unmasked too */
+  sd_out(t, s, SYSDMA_DMA1_WRMASK, 0x00);
+  sd_out(t, s, SYSDMA_DMA2_WRMASK, 0x00);   /* channel 4 stays unmasked too */
   wait_all_tc(t, s, chs, 5, 300000);
   unsigned order[16];
   size_t n = service_order(s, chs, 5, order, 16);
@@ -290,7 +263,7 @@ static void rotating_priority(test_ctx_t *t) {
   /* all four channels of controller 1 */
   {
     sim_t *s = pr_sim(t);
-    outp(t, s, SYSDMA_DMA1_COMMAND, CMD_ROTATE);
+    sd_out(t, s, SYSDMA_DMA1_COMMAND, CMD_ROTATE);
     static const unsigned chs[4] = {0, 1, 2, 3};
     chx_t x[4];
     for (unsigned i = 0; i < 4; i++) {
@@ -298,7 +271,7 @@ static void rotating_priority(test_ctx_t *t) {
                      .units = 3, .pa = 0x300000 + 0x1000 * i};
       arm(t, s, &x[i], dev_cfg(SIM_DREQ_ALWAYS), 300 + i);
     }
-    outp(t, s, SYSDMA_DMA1_WRMASK, 0x00);
+    sd_out(t, s, SYSDMA_DMA1_WRMASK, 0x00);
     wait_all_tc(t, s, chs, 4, 200000);
     unsigned order[16];
     size_t n = service_order(s, chs, 4, order, 16);
@@ -313,7 +286,7 @@ static void rotating_priority(test_ctx_t *t) {
   /* two channels alternate, 1 first (after master clear channel 0 is highest, 1 above 3) */
   {
     sim_t *s = pr_sim(t);
-    outp(t, s, SYSDMA_DMA1_COMMAND, CMD_ROTATE);
+    sd_out(t, s, SYSDMA_DMA1_COMMAND, CMD_ROTATE);
     static const unsigned chs[2] = {1, 3};
     chx_t x[2];
     for (unsigned i = 0; i < 2; i++) {
@@ -321,7 +294,7 @@ static void rotating_priority(test_ctx_t *t) {
                      .pa = 0x310000 + 0x1000 * i};
       arm(t, s, &x[i], dev_cfg(SIM_DREQ_ALWAYS), 310 + i);
     }
-    outp(t, s, SYSDMA_DMA1_WRMASK, 0x00);
+    sd_out(t, s, SYSDMA_DMA1_WRMASK, 0x00);
     wait_all_tc(t, s, chs, 2, 200000);
     unsigned order[16];
     size_t n = service_order(s, chs, 2, order, 16);
@@ -335,7 +308,7 @@ static void rotating_priority(test_ctx_t *t) {
   /* controller 2 rotating: the cascade (controller 1's channel 1) takes its turn at 4 */
   {
     sim_t *s = pr_sim(t);
-    outp(t, s, SYSDMA_DMA2_COMMAND, CMD_ROTATE);
+    sd_out(t, s, SYSDMA_DMA2_COMMAND, CMD_ROTATE);
     static const unsigned chs[3] = {1, 5, 6};
     chx_t x[3];
     for (unsigned i = 0; i < 3; i++) {
@@ -343,8 +316,8 @@ static void rotating_priority(test_ctx_t *t) {
                      .mode = MODE_SINGLE, .units = 3, .pa = 0x320000 + 0x1000 * i};
       arm(t, s, &x[i], dev_cfg(SIM_DREQ_ALWAYS), 320 + i);
     }
-    outp(t, s, SYSDMA_DMA1_WRMASK, 0x00);
-    outp(t, s, SYSDMA_DMA2_WRMASK, 0x00);
+    sd_out(t, s, SYSDMA_DMA1_WRMASK, 0x00);
+    sd_out(t, s, SYSDMA_DMA2_WRMASK, 0x00);
     wait_all_tc(t, s, chs, 3, 300000);
     unsigned order[16];
     size_t n = service_order(s, chs, 3, order, 16);
@@ -372,12 +345,6 @@ static uint64_t dma_clock_phase(test_ctx_t *t, sim_t *s) {
   return end;
 }
 
-static uint64_t next_dma_edge(uint64_t u, uint64_t phase, unsigned d) {
-  uint64_t e = phase;
-  while (e <= u) e += d;
-  while (e > u + d) e -= d;
-  return e;
-}
 
 typedef struct m2m_result {
   uint64_t start_edge;   /* first DMA clock after the software request */
@@ -394,13 +361,13 @@ static void run_m2m(test_ctx_t *t, sim_t *s, uint32_t src, uint32_t dst, unsigne
                     uint64_t phase, m2m_result_t *res) {
   REQUIRE_OK(t, sim_apb_write(s, CTRL(SOC_CTRL_IRQ_STATUS), 0xFFFFFFFFu, 4));
   REQUIRE_OK(t, sim_apb_write(s, CTRL(SOC_CTRL_IRQ_ENABLE), 1u << 1, 4));
-  outp(t, s, SYSDMA_DMA1_COMMAND, (uint8_t)(CMD_MEM2MEM | (hold ? CMD_ADDRHOLD : 0)));
+  sd_out(t, s, SYSDMA_DMA1_COMMAND, (uint8_t)(CMD_MEM2MEM | (hold ? CMD_ADDRHOLD : 0)));
   program(t, s, 0, TYPE_READ, MODE_BLOCK, 0, src, n);
   program(t, s, 1, TYPE_WRITE, MODE_BLOCK, 0, dst, n);
-  (void)inp(t, s, SYSDMA_DMA1_STATUS);   /* clear old TC bits */
+  (void)sd_in(t, s, SYSDMA_DMA1_STATUS);   /* clear old TC bits */
   /* the software request of channel 0 starts it (a software request ignores the mask) */
-  outp(t, s, SYSDMA_DMA1_REQUEST, (uint8_t)(SYSDMA_DMA1_REQUEST_SET_MASK | 0));
-  res->start_edge = next_dma_edge(sim_apb_last_req_cycle(s), phase, 10);
+  sd_out(t, s, SYSDMA_DMA1_REQUEST, (uint8_t)(SYSDMA_DMA1_REQUEST_SET_MASK | 0));
+  res->start_edge = sd_next_dma_edge(sim_apb_last_req_cycle(s), phase, 10);
   REQUIRE_OK(t, sim_wait_until(s, irq0_up, NULL, 20000 + 200ull * n));
   res->irq_cycle = sim_irq_assert_cycle(s, 0);
   REQUIRE_OK(t, sim_step(s, 100));
@@ -429,13 +396,13 @@ static void mem_to_mem_through_temp(test_ctx_t *t) {
    * clocks after the first clock that sees the request; then S11-S14 S21-S24 = 8 clocks a
    * byte; IRQ_STATUS[1] (and irq_o) set one cycle after the last S24 */
   CHECK_EQ(t, r16.irq_cycle - r16.start_edge, (4u + 8u * 16u) * 10u + 1u);
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_TEMP), src[15]);   /* the last byte moved */
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_TEMP), src[15]);   /* the last byte moved */
   /* both counts ran out: TC on channels 0 and 1; no request left */
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_STATUS), 0x03);
-  CHECK_EQ(t, cur_addr(t, s, 0), (uint16_t)(spa + 16));
-  CHECK_EQ(t, cur_addr(t, s, 1), (uint16_t)(dpa + 16));
-  CHECK_EQ(t, cur_count(t, s, 0), 0xFFFF);
-  CHECK_EQ(t, cur_count(t, s, 1), 0xFFFF);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_STATUS), 0x03);
+  CHECK_EQ(t, sd_cur_addr(t, s, 0), (uint16_t)(spa + 16));
+  CHECK_EQ(t, sd_cur_addr(t, s, 1), (uint16_t)(dpa + 16));
+  CHECK_EQ(t, sd_cur_count(t, s, 0), 0xFFFF);
+  CHECK_EQ(t, sd_cur_count(t, s, 1), 0xFFFF);
   CHECK_EQ(t, ctrl_read(t, s, SOC_CTRL_IRQ_STATUS) & SOC_CTRL_IRQ_STATUS_TC_MASK, 0x02u);
 
   REQUIRE_EQ(t, hostmem_write(m, dpa, dst0, 64), 0);
@@ -443,7 +410,7 @@ static void mem_to_mem_through_temp(test_ctx_t *t) {
   REQUIRE_EQ(t, hostmem_read(m, dpa, now, 64), 0);
   CHECK(t, memcmp(now, src + 16, 48) == 0, "48 bytes copied");
   CHECK(t, memcmp(now + 48, dst0 + 48, 16) == 0, "nothing past them");
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_TEMP), src[63]);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_TEMP), src[63]);
   /* S11 S12 S13 S14 S21 S22 S23 S24: 8 DMA clocks (80 cycles) per byte */
   CHECK_EQ(t, r48.irq_cycle - r48.start_edge, (4u + 8u * 48u) * 10u + 1u);
 
@@ -456,10 +423,10 @@ static void mem_to_mem_through_temp(test_ctx_t *t) {
   for (unsigned i = 0; i < 40; i++) bad += now[i] != src[5];
   CHECK_EQ(t, bad, 0);
   CHECK(t, memcmp(now + 40, dst0 + 40, 24) == 0, "nothing past the fill");
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_TEMP), src[5]);
-  CHECK_EQ(t, cur_addr(t, s, 0), (uint16_t)(spa + 5));   /* held */
-  CHECK_EQ(t, cur_addr(t, s, 1), (uint16_t)(dpa + 40));
-  CHECK_EQ(t, cur_count(t, s, 0), 0xFFFF);               /* the count still runs */
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_TEMP), src[5]);
+  CHECK_EQ(t, sd_cur_addr(t, s, 0), (uint16_t)(spa + 5));   /* held */
+  CHECK_EQ(t, sd_cur_addr(t, s, 1), (uint16_t)(dpa + 40));
+  CHECK_EQ(t, sd_cur_count(t, s, 0), 0xFFFF);               /* the count still runs */
   /* the source was only read */
   REQUIRE_EQ(t, hostmem_read(m, spa, now, 64), 0);
   CHECK(t, memcmp(now, src, 64) == 0, "source unchanged");
@@ -483,21 +450,21 @@ static void mem_to_mem_through_temp(test_ctx_t *t) {
 static void dreq_low_dack_high_sense(test_ctx_t *t) {
   sim_t *s = pr_sim(t);
   /* controller 1, channel 2: DREQ active low, DACK active high; the device matches */
-  outp(t, s, SYSDMA_DMA1_COMMAND, CMD_DREQLOW | CMD_DACKHIGH);
+  sd_out(t, s, SYSDMA_DMA1_COMMAND, CMD_DREQLOW | CMD_DACKHIGH);
   chx_t x = {.ch = 2, .type = TYPE_WRITE, .mode = MODE_BLOCK, .units = 40, .pa = 0x5002E0};
   sim_dmadev_cfg_t dc = dev_cfg(SIM_DREQ_OFF);
   dc.dreq_active_low = 1;
   dc.dack_active_high = 1;
   arm(t, s, &x, dc, 500);
   /* idle device, pin high: no request in the status register */
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_STATUS) & (0x10u << 2), 0);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_STATUS) & (0x10u << 2), 0);
   dc.mode = SIM_DREQ_ALWAYS;
   dc.src = x.dev;
   dc.src_len = x.units;
   REQUIRE_OK(t, sim_dmadev_config(s, 2, &dc));
   REQUIRE_OK(t, sim_step(s, 5));
   /* requesting (pin low), still masked: the status shows the request */
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_STATUS) & (0x10u << 2), 0x10u << 2);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_STATUS) & (0x10u << 2), 0x10u << 2);
   unmask(t, s, 2);
   static const unsigned c2[1] = {2};
   wait_all_tc(t, s, c2, 1, 100000);
@@ -510,19 +477,19 @@ static void dreq_low_dack_high_sense(test_ctx_t *t) {
 
   /* with the default senses a device idling active-low (pin high) looks like a request */
   chx_t y = {.ch = 3, .type = TYPE_READ, .mode = MODE_SINGLE, .units = 4, .pa = 0x501000};
-  outp(t, s, SYSDMA_DMA1_COMMAND, 0);
+  sd_out(t, s, SYSDMA_DMA1_COMMAND, 0);
   sim_dmadev_cfg_t dy = dev_cfg(SIM_DREQ_OFF);
   dy.dreq_active_low = 1;
   arm(t, s, &y, dy, 501);
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_STATUS) & (0x10u << 3), 0x10u << 3);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_STATUS) & (0x10u << 3), 0x10u << 3);
   free_chx(&y);
   REQUIRE_OK(t, sim_dmadev_stop(s, 3));
 
   /* controller 2, channel 6, word: same senses. Its DREQ sense also applies to the cascade
    * input (as wired on a PC/AT), where an idle controller 1 would then look like a request,
    * so channel 4 is masked while controller 2 uses active-low DREQ */
-  outp(t, s, SYSDMA_DMA2_SMASK, (uint8_t)(SYSDMA_DMA1_SMASK_SET_MASK | 0));
-  outp(t, s, SYSDMA_DMA2_COMMAND, CMD_DREQLOW | CMD_DACKHIGH);
+  sd_out(t, s, SYSDMA_DMA2_SMASK, (uint8_t)(SYSDMA_DMA1_SMASK_SET_MASK | 0));
+  sd_out(t, s, SYSDMA_DMA2_COMMAND, CMD_DREQLOW | CMD_DACKHIGH);
   chx_t z = {.ch = 6, .type = TYPE_READ, .mode = MODE_DEMAND, .units = 24, .pa = 0x520100};
   sim_dmadev_cfg_t dz = dev_cfg(SIM_DREQ_ALWAYS);
   dz.dreq_active_low = 1;
@@ -542,7 +509,7 @@ static void controller_disable_holds_off(test_ctx_t *t) {
   sim_t *s = pr_sim(t);
   static const unsigned c1[1] = {1};
   /* controller 1 disabled: its requests wait */
-  outp(t, s, SYSDMA_DMA1_COMMAND, CMD_DISABLE);
+  sd_out(t, s, SYSDMA_DMA1_COMMAND, CMD_DISABLE);
   chx_t x = {.ch = 1, .type = TYPE_WRITE, .mode = MODE_SINGLE, .units = 8, .pa = 0x600F00};
   arm(t, s, &x, dev_cfg(SIM_DREQ_ALWAYS), 600);
   unmask(t, s, 1);
@@ -551,9 +518,9 @@ static void controller_disable_holds_off(test_ctx_t *t) {
   sim_dmadev_stats(s, 1, &st);
   CHECK_EQ(t, st.transfers, 0);
   CHECK_EQ(t, st.first_dack_cycle, 0);
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_STATUS), 0x10u << 1);   /* requesting, not served */
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_STATUS), 0x10u << 1);   /* requesting, not served */
   check_bytes(t, s, &x, 0);
-  outp(t, s, SYSDMA_DMA1_COMMAND, 0);
+  sd_out(t, s, SYSDMA_DMA1_COMMAND, 0);
   wait_all_tc(t, s, c1, 1, 100000);
   sim_dmadev_stats(s, 1, &st);
   CHECK_EQ(t, st.transfers, 8);
@@ -562,7 +529,7 @@ static void controller_disable_holds_off(test_ctx_t *t) {
   REQUIRE_OK(t, sim_dmadev_stop(s, 1));
 
   /* controller 2 disabled: its own channels and the cascade (controller 1) both wait */
-  outp(t, s, SYSDMA_DMA2_COMMAND, CMD_DISABLE);
+  sd_out(t, s, SYSDMA_DMA2_COMMAND, CMD_DISABLE);
   chx_t y = {.ch = 1, .type = TYPE_READ, .mode = MODE_BLOCK, .units = 8, .pa = 0x601000};
   chx_t z = {.ch = 7, .type = TYPE_WRITE, .mode = MODE_BLOCK, .units = 8, .pa = 0x602000};
   arm(t, s, &y, dev_cfg(SIM_DREQ_ALWAYS), 601);
@@ -575,9 +542,9 @@ static void controller_disable_holds_off(test_ctx_t *t) {
   sim_dmadev_stats(s, 7, &st);
   CHECK_EQ(t, st.transfers, 0);
   /* controller 2 sees both: channel 4 (controller 1's HRQ) and channel 7 */
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA2_STATUS), 0x90);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA2_STATUS), 0x90);
   check_bytes(t, s, &z, 0);
-  outp(t, s, SYSDMA_DMA2_COMMAND, 0);
+  sd_out(t, s, SYSDMA_DMA2_COMMAND, 0);
   static const unsigned c17[2] = {1, 7};
   wait_all_tc(t, s, c17, 2, 100000);
   check_bytes(t, s, &y, 8);
@@ -623,10 +590,10 @@ static void external_eop_in(test_ctx_t *t) {
   uint64_t end[32];
   REQUIRE_EQ(t, sim_dmadev_transfer_cycles(s, 3, end, 32), k + more);
   CHECK(t, st.eop_cycle < end[k - 1], "EOP came during transfer %u", k);
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_STATUS) & 0x0F, 1u << 3);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_STATUS) & 0x0F, 1u << 3);
   CHECK_EQ(t, ctrl_read(t, s, SOC_CTRL_IRQ_STATUS) & SOC_CTRL_IRQ_STATUS_TC_MASK, 1u << 3);
-  CHECK_EQ(t, cur_addr(t, s, 3), (uint16_t)(x.pa + more));
-  CHECK_EQ(t, cur_count(t, s, 3), (uint16_t)(x.units - 1 - more));
+  CHECK_EQ(t, sd_cur_addr(t, s, 3), (uint16_t)(x.pa + more));
+  CHECK_EQ(t, sd_cur_count(t, s, 3), (uint16_t)(x.units - 1 - more));
   uint8_t now[32];
   REQUIRE_EQ(t, hostmem_read(sim_mem(s), x.pa, now, 32), 0);
   CHECK(t, memcmp(now, x.dev + k, more) == 0, "after the reload: the base address again");
@@ -648,9 +615,9 @@ static void external_eop_in(test_ctx_t *t) {
   sim_dmadev_stats(s, 6, &st);
   CHECK_EQ(t, st.transfers, 5);
   CHECK_EQ(t, st.tc_count, 0);
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA2_STATUS), (1u << 2) | (0x10u << 2));  /* TC, still asking */
-  CHECK_EQ(t, cur_addr(t, s, 6), (uint16_t)(chan_addr(6, y.pa) + 5));
-  CHECK_EQ(t, cur_count(t, s, 6), (uint16_t)(16 - 1 - 5));
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA2_STATUS), (1u << 2) | (0x10u << 2));  /* TC, still asking */
+  CHECK_EQ(t, sd_cur_addr(t, s, 6), (uint16_t)(chan_addr(6, y.pa) + 5));
+  CHECK_EQ(t, sd_cur_count(t, s, 6), (uint16_t)(16 - 1 - 5));
   check_bytes(t, s, &y, 5);
   free_chx(&y);
 }
@@ -672,9 +639,9 @@ static void eop_out_at_terminal_count(test_ctx_t *t) {
   CHECK_EQ(t, st.transfers, 12);
   CHECK_EQ(t, st.tc_count, 1);
   CHECK_EQ(t, st.tc_cycle, end[11] - d);   /* from the start of the last S4 */
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_STATUS), 0x01 | 0x10);   /* TC, DREQ still up */
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA1_STATUS), 0x10);          /* TC cleared by the read */
-  CHECK_EQ(t, cur_count(t, s, 0), 0xFFFF);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_STATUS), 0x01 | 0x10);   /* TC, DREQ still up */
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA1_STATUS), 0x10);          /* TC cleared by the read */
+  CHECK_EQ(t, sd_cur_count(t, s, 0), 0xFFFF);
   check_bytes(t, s, &x, x.units);
   free_chx(&x);
   REQUIRE_OK(t, sim_dmadev_stop(s, 0));
@@ -705,22 +672,22 @@ static void eop_out_at_terminal_count(test_ctx_t *t) {
   uint8_t now[8];
   REQUIRE_EQ(t, hostmem_read(sim_mem(s), y.pa, now, 8), 0);
   CHECK(t, memcmp(now, src + 16, 8) == 0, "the third pass over the base address");
-  CHECK_EQ(t, cur_addr(t, s, 5), chan_addr(5, y.pa));   /* reloaded */
-  CHECK_EQ(t, cur_count(t, s, 5), 3);
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA2_STATUS) & 0x0F, 1u << 1);
+  CHECK_EQ(t, sd_cur_addr(t, s, 5), chan_addr(5, y.pa));   /* reloaded */
+  CHECK_EQ(t, sd_cur_count(t, s, 5), 3);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA2_STATUS) & 0x0F, 1u << 1);
   free_chx(&y);
 }
 
 static void cascade_channel4(test_ctx_t *t) {
   sim_t *s = pr_sim(t);
   /* channel 4's own registers: a marker the cascade must never touch */
-  outp(t, s, SYSDMA_DMA2_CLRFF, 0);
-  outp(t, s, SYSDMA_DMA2_ADDR0, 0x34);
-  outp(t, s, SYSDMA_DMA2_ADDR0, 0x12);
-  outp(t, s, SYSDMA_DMA2_COUNT0, 0x78);
-  outp(t, s, SYSDMA_DMA2_COUNT0, 0x56);
+  sd_out(t, s, SYSDMA_DMA2_CLRFF, 0);
+  sd_out(t, s, SYSDMA_DMA2_ADDR0, 0x34);
+  sd_out(t, s, SYSDMA_DMA2_ADDR0, 0x12);
+  sd_out(t, s, SYSDMA_DMA2_COUNT0, 0x78);
+  sd_out(t, s, SYSDMA_DMA2_COUNT0, 0x56);
   /* channel 4 masked: controller 1's request reaches controller 2 (status bit 4) and waits */
-  outp(t, s, SYSDMA_DMA2_SMASK, (uint8_t)(SYSDMA_DMA1_SMASK_SET_MASK | 0));
+  sd_out(t, s, SYSDMA_DMA2_SMASK, (uint8_t)(SYSDMA_DMA1_SMASK_SET_MASK | 0));
   chx_t x = {.ch = 2, .type = TYPE_READ, .mode = MODE_BLOCK, .units = 20, .pa = 0x9010F0};
   chx_t y = {.ch = 5, .type = TYPE_WRITE, .mode = MODE_SINGLE, .units = 6, .pa = 0x902000};
   arm(t, s, &x, dev_cfg(SIM_DREQ_ALWAYS), 900);
@@ -731,7 +698,7 @@ static void cascade_channel4(test_ctx_t *t) {
   sim_dmadev_stats(s, 2, &st);
   CHECK_EQ(t, st.transfers, 0);
   /* channel 4 asks for controller 1; channel 5's device asks too, still masked */
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA2_STATUS), 0x30);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA2_STATUS), 0x30);
   /* channel 5 runs meanwhile, even though it ranks below channel 4 */
   unmask(t, s, 5);
   static const unsigned c5[1] = {5};
@@ -745,11 +712,11 @@ static void cascade_channel4(test_ctx_t *t) {
   /* rotating priority on controller 2 and a second channel 5 run waiting: the cascade,
    * once acknowledged, holds the bus for controller 1's whole block (DACK4 stays until
    * controller 1 drops HRQ) */
-  outp(t, s, SYSDMA_DMA2_COMMAND, CMD_ROTATE);
+  sd_out(t, s, SYSDMA_DMA2_COMMAND, CMD_ROTATE);
   chx_t z = {.ch = 5, .type = TYPE_READ, .mode = MODE_SINGLE, .units = 4, .pa = 0x903000};
   arm(t, s, &z, dev_cfg(SIM_DREQ_ALWAYS), 902);
   unmask(t, s, 5);
-  outp(t, s, SYSDMA_DMA2_SMASK, 0);   /* channel 4 unmasked */
+  sd_out(t, s, SYSDMA_DMA2_SMASK, 0);   /* channel 4 unmasked */
   static const unsigned c25[2] = {2, 5};
   wait_all_tc(t, s, c25, 2, 200000);
   unsigned order[32];
@@ -769,9 +736,9 @@ static void cascade_channel4(test_ctx_t *t) {
   CHECK_EQ(t, st.last_dack_cycle + 1, end[19]);
   CHECK_EQ(t, st.first_dack_cycle + 3 * 10, end[0]);
   /* the cascade channel's registers never moved, and it never reached TC */
-  CHECK_EQ(t, cur_addr(t, s, 4), 0x1234);
-  CHECK_EQ(t, cur_count(t, s, 4), 0x5678);
-  CHECK_EQ(t, inp(t, s, SYSDMA_DMA2_STATUS) & 0x01, 0);
+  CHECK_EQ(t, sd_cur_addr(t, s, 4), 0x1234);
+  CHECK_EQ(t, sd_cur_count(t, s, 4), 0x5678);
+  CHECK_EQ(t, sd_in(t, s, SYSDMA_DMA2_STATUS) & 0x01, 0);
   CHECK_EQ(t, ctrl_read(t, s, SOC_CTRL_IRQ_STATUS) & SOC_CTRL_IRQ_STATUS_TC_MASK,
            (1u << 2) | (1u << 5));
   free_chx(&x);

@@ -27,6 +27,7 @@
 #include "soc_ctrl_regs.h"
 #include "sysdma_regs.h"
 #include "test.h"
+#include "sysdma_util.h"
 
 #define CTRL(r) (SOC_CTRL_BASE + (r))
 #define MAXLOG 256u
@@ -45,23 +46,9 @@
 #define RD_ACCESS 4u  /* + Lr, counted from the read request (start of S1 or S2) */
 #define WR_ACCESS 9u  /* + Lw, counted from the start of S2 */
 
-static const uint16_t page_port[8] = {SYSDMA_PAGE0, SYSDMA_PAGE1, SYSDMA_PAGE2, SYSDMA_PAGE3,
-                                      SYSDMA_PAGE4, SYSDMA_PAGE5, SYSDMA_PAGE6, SYSDMA_PAGE7};
-
 /* the port of 8237A register offset `off` on the controller owning `ch` */
-static uint16_t reg_port(unsigned ch, unsigned off) {
-  return ch < 4 ? (uint16_t)off : (uint16_t)(SYSDMA_DMA2_ADDR0 + 2 * off);
-}
 
-static void outp(test_ctx_t *t, sim_t *s, uint16_t port, uint8_t v) {
-  REQUIRE_OK(t, sim_outb(s, port, v));
-}
 
-static uint8_t inp(test_ctx_t *t, sim_t *s, uint16_t port) {
-  uint8_t v = 0;
-  REQUIRE_OK(t, sim_inb(s, port, &v));
-  return v;
-}
 
 static void set_ctrl(test_ctx_t *t, sim_t *s, uint32_t reg, uint32_t v) {
   REQUIRE_OK(t, sim_apb_write(s, CTRL(reg), v, 4));
@@ -72,10 +59,10 @@ static void set_ctrl(test_ctx_t *t, sim_t *s, uint32_t reg, uint32_t v) {
 static sim_t *tm_sim(test_ctx_t *t, unsigned d, unsigned h) {
   sim_t *s = test_sim(t, NULL);
   REQUIRE_OK(t, sim_reset(s, 4));
-  outp(t, s, SYSDMA_DMA1_MCLR, 0);
-  outp(t, s, SYSDMA_DMA2_MCLR, 0);
-  outp(t, s, SYSDMA_DMA2_MODE, (uint8_t)(MODE_CASCADE << SYSDMA_DMA1_MODE_MODE_SHIFT));
-  outp(t, s, SYSDMA_DMA2_SMASK, 0);
+  sd_out(t, s, SYSDMA_DMA1_MCLR, 0);
+  sd_out(t, s, SYSDMA_DMA2_MCLR, 0);
+  sd_out(t, s, SYSDMA_DMA2_MODE, (uint8_t)(MODE_CASCADE << SYSDMA_DMA1_MODE_MODE_SHIFT));
+  sd_out(t, s, SYSDMA_DMA2_SMASK, 0);
   set_ctrl(t, s, SOC_CTRL_DMA_CLKDIV, d);
   set_ctrl(t, s, SOC_CTRL_HOLD_DELAY, h);
   return s;
@@ -99,23 +86,21 @@ typedef struct xfer {
   sim_dmadev_stats_t st;
 } xfer_t;
 
-static unsigned width(unsigned ch) { return ch < 4 ? 1u : 2u; }
-
 static void program(test_ctx_t *t, sim_t *s, const xfer_t *x) {
   unsigned c = x->ch & 3;
   uint16_t addr = x->ch < 4 ? (uint16_t)x->pa : (uint16_t)(x->pa >> 1);
   uint8_t page = x->ch < 4 ? (uint8_t)(x->pa >> 16) : (uint8_t)((x->pa >> 16) & 0xFE);
-  outp(t, s, reg_port(x->ch, SYSDMA_DMA1_COMMAND), x->cmd);
-  outp(t, s, reg_port(x->ch, SYSDMA_DMA1_SMASK), (uint8_t)(SYSDMA_DMA1_SMASK_SET_MASK | c));
-  outp(t, s, reg_port(x->ch, SYSDMA_DMA1_CLRFF), 0);
-  outp(t, s, reg_port(x->ch, SYSDMA_DMA1_MODE),
+  sd_out(t, s, sd_reg_port(x->ch, SYSDMA_DMA1_COMMAND), x->cmd);
+  sd_out(t, s, sd_reg_port(x->ch, SYSDMA_DMA1_SMASK), (uint8_t)(SYSDMA_DMA1_SMASK_SET_MASK | c));
+  sd_out(t, s, sd_reg_port(x->ch, SYSDMA_DMA1_CLRFF), 0);
+  sd_out(t, s, sd_reg_port(x->ch, SYSDMA_DMA1_MODE),
        (uint8_t)(c | (x->type << SYSDMA_DMA1_MODE_TYPE_SHIFT) |
                  (x->mode << SYSDMA_DMA1_MODE_MODE_SHIFT)));
-  outp(t, s, reg_port(x->ch, 2 * c), (uint8_t)addr);
-  outp(t, s, reg_port(x->ch, 2 * c), (uint8_t)(addr >> 8));
-  outp(t, s, page_port[x->ch], page);
-  outp(t, s, reg_port(x->ch, 2 * c + 1), (uint8_t)(x->units - 1));
-  outp(t, s, reg_port(x->ch, 2 * c + 1), (uint8_t)((x->units - 1) >> 8));
+  sd_out(t, s, sd_reg_port(x->ch, 2 * c), (uint8_t)addr);
+  sd_out(t, s, sd_reg_port(x->ch, 2 * c), (uint8_t)(addr >> 8));
+  sd_out(t, s, sd_page_port[x->ch], page);
+  sd_out(t, s, sd_reg_port(x->ch, 2 * c + 1), (uint8_t)(x->units - 1));
+  sd_out(t, s, sd_reg_port(x->ch, 2 * c + 1), (uint8_t)((x->units - 1) >> 8));
 }
 
 typedef struct until_ctx {
@@ -133,7 +118,7 @@ static int tc_or_n(sim_t *s, void *ctx) {
 /* seeds memory and the device, programs, arms the device, unmasks and runs until the device
  * saw TC (or `units` transfers), then lets the last strobe and memory access finish */
 static void run_xfer(test_ctx_t *t, sim_t *s, xfer_t *x, uint64_t stream) {
-  size_t len = (size_t)x->units * width(x->ch);
+  size_t len = (size_t)x->units * sd_width(x->ch);
   x->mem0 = malloc(len);
   x->dev = malloc(len);
   REQUIRE(t, x->mem0 && x->dev, "malloc");
@@ -156,7 +141,7 @@ static void run_xfer(test_ctx_t *t, sim_t *s, xfer_t *x, uint64_t stream) {
     dc.sink_len = len;
   }
   REQUIRE_OK(t, sim_dmadev_config(s, x->ch, &dc));
-  outp(t, s, reg_port(x->ch, SYSDMA_DMA1_SMASK), (uint8_t)(x->ch & 3));
+  sd_out(t, s, sd_reg_port(x->ch, SYSDMA_DMA1_SMASK), (uint8_t)(x->ch & 3));
   x->unmask_req = sim_apb_last_req_cycle(s);
   until_ctx_t u = {x->ch, x->units};
   REQUIRE_OK(t, sim_wait_until(s, tc_or_n, &u, 400000));
@@ -169,7 +154,7 @@ static void run_xfer(test_ctx_t *t, sim_t *s, xfer_t *x, uint64_t stream) {
 
 /* every unit moved, in the right direction, nothing else touched */
 static void check_bytes(test_ctx_t *t, sim_t *s, const xfer_t *x, unsigned moved) {
-  size_t len = (size_t)x->units * width(x->ch), m = (size_t)moved * width(x->ch);
+  size_t len = (size_t)x->units * sd_width(x->ch), m = (size_t)moved * sd_width(x->ch);
   uint8_t *now = malloc(len);
   REQUIRE(t, now != NULL, "malloc");
   REQUIRE_EQ(t, hostmem_read(sim_mem(s), x->pa, now, len), 0);
@@ -355,12 +340,6 @@ static int transfers_at_least(sim_t *s, void *ctx) {
   return st.transfers >= c->n;
 }
 
-static uint16_t read_word(test_ctx_t *t, sim_t *s, unsigned ch, unsigned off) {
-  outp(t, s, reg_port(ch, SYSDMA_DMA1_CLRFF), 0);
-  uint8_t lo = inp(t, s, reg_port(ch, off));
-  uint8_t hi = inp(t, s, reg_port(ch, off));
-  return (uint16_t)(lo | hi << 8);
-}
 
 static void demand_mode_follows_dreq(test_ctx_t *t) {
   const unsigned d = 10;
@@ -378,7 +357,7 @@ static void demand_mode_follows_dreq(test_ctx_t *t) {
   prng_fill(&r, x.dev, len);
   REQUIRE_EQ(t, hostmem_write(sim_mem(s), x.pa, x.mem0, len), 0);
   program(t, s, &x);
-  outp(t, s, SYSDMA_DMA1_SMASK, 0);
+  sd_out(t, s, SYSDMA_DMA1_SMASK, 0);
   static const unsigned burst[3] = {8, 12, 10};
   unsigned done = 0;
   for (unsigned b = 0; b < 3; b++) {
@@ -409,8 +388,8 @@ static void demand_mode_follows_dreq(test_ctx_t *t) {
     /* DACK ends with the S4 in which DREQ was seen inactive */
     CHECK_EQ(t, st.last_dack_cycle + 1, end[burst[b] - 1]);
     done += burst[b];
-    uint16_t cnt = read_word(t, s, 0, SYSDMA_DMA1_COUNT0);
-    uint16_t adr = read_word(t, s, 0, SYSDMA_DMA1_ADDR0);
+    uint16_t cnt = sd_cur_count(t, s, 0);
+    uint16_t adr = sd_cur_addr(t, s, 0);
     CHECK_EQ(t, cnt, (uint16_t)(x.units - 1 - done));
     CHECK_EQ(t, adr, (uint16_t)(x.pa + done));
   }
@@ -419,13 +398,6 @@ static void demand_mode_follows_dreq(test_ctx_t *t) {
 }
 
 /* the first DMA clock edge after edge u, given one edge `phase` known to be a DMA clock */
-static uint64_t next_dma_edge(uint64_t u, uint64_t phase, unsigned d) {
-  uint64_t k = (u >= phase) ? (u - phase) / d + 1 : 0;
-  uint64_t e = phase + k * d;
-  while (e > u + d) e -= d;   /* phase after u: step back to the first one past u */
-  while (e <= u) e += d;
-  return e;
-}
 
 static void single_mode_hold_delay(test_ctx_t *t) {
   const unsigned d = 10;
@@ -446,7 +418,7 @@ static void single_mode_hold_delay(test_ctx_t *t) {
       for (unsigned i = 1; i < x.units; i++) CHECK_EQ(t, x.end[i] - x.end[i - 1], per * d);
       /* DREQ (already up) to DACK: the first DMA clock after the unmask starts S0; HLDA
        * comes H clocks later; S1, then DACK with S2 (controller 1: + 2 cascade clocks) */
-      uint64_t c1 = next_dma_edge(x.unmask_req, x.end[0], d);
+      uint64_t c1 = sd_next_dma_edge(x.unmask_req, x.end[0], d);
       unsigned to_dack = he + 2 + (ch < 4 ? 2u : 0u);
       CHECK_EQ(t, x.st.first_dack_cycle, c1 + (uint64_t)to_dack * d);
       /* each transfer: DACK for S2 S3 S4 */

@@ -45,6 +45,18 @@ static inline unsigned sd_ctl(unsigned ch) { return ch >> 2; }
 static inline unsigned sd_sel(unsigned ch) { return ch & 3u; }
 /* bytes per transfer of channel 0-7 */
 static inline unsigned sd_width(unsigned ch) { return ch < 4 ? 1u : 2u; }
+/* the port of register offset `off` (controller 1's offsets 0-15) of the controller owning ch */
+static inline uint16_t sd_reg_port(unsigned ch, unsigned off) {
+  return ch < 4 ? (uint16_t)off : (uint16_t)(SYSDMA_DMA2_ADDR0 + 2 * off);
+}
+/* the first DMA clock edge after edge u, given one edge `phase` known to be a DMA clock edge
+ * and the divider d */
+static inline uint64_t sd_next_dma_edge(uint64_t u, uint64_t phase, unsigned d) {
+  uint64_t e = phase;
+  while (e <= u) e += d;
+  while (e > u + d) e -= d;
+  return e;
+}
 
 /* ---- register fields ------------------------------------------------------------------ */
 
