@@ -292,7 +292,7 @@ module hba #(
   logic [31:0]     sg_push_data;
 
   // subordinate mover
-  logic            ds_pop, ds_push, ds_tc_seen;
+  logic            ds_pop, ds_push, ds_tc_seen, ds_held;
   logic [2:0]      ds_pop_n, ds_push_n;
   logic [31:0]     ds_push_data, ds_moved;
 
@@ -481,10 +481,13 @@ module hba #(
     .push_n_o    (ds_push_n),
     .push_data_o (ds_push_data),
     .moved_o     (ds_moved),
-    .tc_seen_o   (ds_tc_seen)
+    .tc_seen_o   (ds_tc_seen),
+    .held_o      (ds_held)
   );
 
-  assign dma_sel_o = mv_active;
+  // The data lines stay with the HBA until the strobe of a transfer it took has ended: sysdma
+  // samples device data a few cycles into IOR, possibly after the mover has ended (TC).
+  assign dma_sel_o = mv_active || ds_held;
 
   // ---------------------------------------------------------------------------------------
   // Interrupt causes

@@ -49,7 +49,9 @@ module hba_dmas #(
   output logic [31:0]       push_data_o,
 
   output logic [31:0]       moved_o,     // bytes moved since clear_i
-  output logic              tc_seen_o
+  output logic              tc_seen_o,
+  output logic              held_o       // a strobe this mover took is still on: data_o is
+                                         // still being sampled (keep the data lines routed)
 );
 
   localparam logic [FifoAw:0] Unit = Wide ? (FifoAw+1)'(2) : (FifoAw+1)'(1);
@@ -142,6 +144,7 @@ module hba_dmas #(
   assign data_o    = taken_q ? data_q : head;
   assign moved_o   = moved_q;
   assign tc_seen_o = tc_seen_q;
+  assign held_o    = taken_q;
 
   logic unused_pop_hi;
   assign unused_pop_hi = ^pop_data_i[31:16];

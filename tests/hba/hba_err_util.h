@@ -1,0 +1,175 @@
+/* Helpers for the HBA exception tests (tests/hba/hba_err.c), on top of hba_util.h: a command
+ * started without waiting, its completion read separately, READ/WRITE CDBs, a disk prefilled
+ * with seeded blocks, and the "idle and reprogrammable" check run after every exception. */
+#ifndef HBASIM_HBA_ERR_UTIL_H
+#define HBASIM_HBA_ERR_UTIL_H
+
+#include "hba_util.h"
+
+#define HE_BOUND 4000000u    /* cycles for one command */
+#define HE_FILL 0xEEu        /* memory a command must not touch */
+
+/* Programs the command registers of `c` and writes START, without waiting (hba_run's first
+ * half). */
+static inline void he_start(test_ctx_t *t, hba_rig_t *r, const hba_cmd_t *c) {
+  uint32_t cdbw[4] = {0, 0, 0, 0};
+  for (unsigned i = 0; i < 16; i++) cdbw[i / 4] |= (uint32_t)c->cdb[i] << (8 * (i % 4));
+  hba_wr(t, r, HBA_TARGET, (uint32_t)(c->lun << HBA_TARGET_LUN_SHIFT) | c->id);
+  for (unsigned i = 0; i < 4; i++) hba_wr(t, r, HBA_CDB0 + 4 * i, cdbw[i]);
+  hba_wr(t, r, HBA_CMD_CFG, (uint32_t)(c->dir << HBA_CMD_CFG_DIR_SHIFT) | c->cdb_len);
+  hba_wr(t, r, HBA_XFER_LEN, c->len);
+  uint32_t ctrl = hba_rd(t, r, HBA_CTRL) & ~HBA_CTRL_MOVER_MASK;
+  if (c->sg_list) {
+    hba_wr(t, r, HBA_SG_ADDR_LO, (uint32_t)c->sg_list);
+    hba_wr(t, r, HBA_SG_ADDR_HI, (uint32_t)(c->sg_list >> 32));
+    ctrl |= HBA_CTRL_MOVER_BUS_MASTER << HBA_CTRL_MOVER_SHIFT;
+  }
+  hba_wr(t, r, HBA_CTRL, ctrl);
+  hba_wr(t, r, HBA_COMMAND, HBA_COMMAND_START_MASK);
+}
+
+/* Waits for the interrupt, reads the results, clears the causes, and checks that the HBA is
+ * idle with an empty FIFO and no cause left (hba_run's second half, plus those checks). */
+static inline void he_wait(test_ctx_t *t, hba_rig_t *r, hba_result_t *res, uint64_t bound) {
+  REQUIRE_OK(t, sim_wait_until(r->s, hba_irq_up, NULL, bound));
+  memset(res, 0, sizeof *res);
+  res->irq_cycle = sim_irq_assert_cycle(r->s, HBA_IRQ_LINE);
+  res->int_status = hba_rd(t, r, HBA_INT_STATUS);
+  res->scsi_status = hba_rd(t, r, HBA_SCSI_STATUS);
+  res->xferred = hba_rd(t, r, HBA_XFERRED);
+  res->residual = hba_rd(t, r, HBA_RESIDUAL);
+  res->extra = hba_rd(t, r, HBA_EXTRA);
+  res->end = hba_rd(t, r, HBA_END);
+  res->msg_in = hba_rd(t, r, HBA_MSG_IN);
+  res->dma_count = hba_rd(t, r, HBA_DMA_COUNT);
+  CHECK_EQ(t, hba_rd(t, r, HBA_STATUS) & (HBA_STATUS_BUSY_MASK | HBA_STATUS_CONNECTED_MASK |
+                                          HBA_STATUS_DISCONNECTED_MASK), 0);
+  CHECK_EQ(t, hba_rd(t, r, HBA_FIFO_LEVEL) & HBA_FIFO_LEVEL_BYTES_MASK, 0);
+  hba_wr(t, r, HBA_INT_STATUS, res->int_status);
+  CHECK_EQ(t, hba_rd(t, r, HBA_INT_STATUS), 0);
+}
+
+static inline void he_run(test_ctx_t *t, hba_rig_t *r, const hba_cmd_t *c, hba_result_t *res) {
+  he_start(t, r, c);
+  he_wait(t, r, res, HE_BOUND);
+}
+
+static inline unsigned he_reason(const hba_result_t *res) {
+  return (res->end & HBA_END_REASON_MASK) >> HBA_END_REASON_SHIFT;
+}
+
+/* A 10-byte READ/WRITE/VERIFY CDB. */
+static inline void he_cdb10(uint8_t *cdb, uint8_t op, uint32_t lba, uint16_t blocks) {
+  memset(cdb, 0, 16);
+  cdb[0] = op;
+  cdb[2] = (uint8_t)(lba >> 24);
+  cdb[3] = (uint8_t)(lba >> 16);
+  cdb[4] = (uint8_t)(lba >> 8);
+  cdb[5] = (uint8_t)lba;
+  cdb[7] = (uint8_t)(blocks >> 8);
+  cdb[8] = (uint8_t)blocks;
+}
+
+/* The power-on unit attention of `id` reported and consumed; the next TEST UNIT READY GOOD. */
+static inline void he_clear_ua(test_ctx_t *t, hba_rig_t *r, unsigned id) {
+  hba_cmd_t tur = {.id = id, .cdb = {SCSI_OP_TEST_UNIT_READY}, .dir = HBA_CMD_CFG_DIR_NONE};
+  hba_result_t res;
+  he_run(t, r, &tur, &res);
+  he_run(t, r, &tur, &res);
+  REQUIRE_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
+}
+
+/* A rig with one disk at `id` (no unit attention pending) whose blocks [0, blocks) hold seeded
+ * data, returned in *img (malloc'd, blocks * 512 bytes; the caller frees it). */
+static inline scsi_disk_t *he_rig(test_ctx_t *t, hba_rig_t *r, unsigned id, uint32_t blocks,
+                                  uint8_t **img) {
+  hba_rig_init(t, r);
+  scsi_disk_t *d = hba_rig_add_disk(t, r, id, 4096);
+  he_clear_ua(t, r, id);
+  prng_t g;
+  prng_seed(&g, test_seed(t), 0x48455252u ^ id);
+  *img = malloc((size_t)blocks * 512u);
+  REQUIRE(t, *img != NULL, "malloc");
+  prng_fill(&g, *img, (size_t)blocks * 512u);
+  REQUIRE_EQ(t, scsi_disk_poke(d, 0, 0, blocks, *img), 0);
+  return d;
+}
+
+/* A DMA buffer filled with HE_FILL. */
+static inline uint32_t he_filled_buffer(test_ctx_t *t, hba_rig_t *r, uint32_t len) {
+  uint32_t pa = hba_dma_buffer(t, r, len);
+  uint8_t *f = malloc(len);
+  REQUIRE(t, f != NULL, "malloc");
+  memset(f, HE_FILL, len);
+  int rc = hostmem_write(sim_mem(r->s), pa, f, len);
+  free(f);
+  REQUIRE_EQ(t, rc, 0);
+  return pa;
+}
+
+/* memory [pa + from, pa + to) equals want[from, to) (want NULL: HE_FILL) */
+static inline int he_mem_is(test_ctx_t *t, hba_rig_t *r, uint64_t pa, uint32_t from, uint32_t to,
+                            const uint8_t *want) {
+  if (to <= from) return 1;
+  uint8_t *b = malloc(to - from);
+  REQUIRE(t, b != NULL, "malloc");
+  REQUIRE_EQ(t, hostmem_read(sim_mem(r->s), pa + from, b, to - from), 0);
+  int ok = 1;
+  for (uint32_t i = from; i < to && ok; i++)
+    ok = b[i - from] == (want ? want[i] : HE_FILL);
+  free(b);
+  return ok;
+}
+
+/* The HBA after an exception: a good READ(10) of `blocks` blocks at LBA 0 of `id` through the
+ * subordinate mover ends CMD_DONE, GOOD, with the disk image `img` in memory. */
+static inline void he_good_read(test_ctx_t *t, hba_rig_t *r, unsigned id, uint32_t blocks,
+                                const uint8_t *img) {
+  uint32_t len = blocks * 512u;
+  uint32_t pa = he_filled_buffer(t, r, len);
+  hba_program_dma(t, r, pa, len, 1);
+  hba_cmd_t c = {.id = id, .dir = HBA_CMD_CFG_DIR_IN, .len = len};
+  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, (uint16_t)blocks);
+  hba_result_t res;
+  he_run(t, r, &c, &res);
+  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
+  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
+  CHECK_EQ(t, res.xferred, len);
+  CHECK_EQ(t, res.residual, 0);
+  CHECK_EQ(t, res.extra, 0);
+  CHECK(t, he_mem_is(t, r, pa, 0, len, img), "the good read after the exception: the blocks");
+}
+
+/* One 16-byte SG descriptor at list[16 * i]. */
+static inline void he_sg_desc(uint8_t *list, unsigned i, uint64_t pa, uint32_t len,
+                              uint32_t flags) {
+  uint8_t *e = &list[16 * i];
+  for (unsigned k = 0; k < 8; k++) e[k] = (uint8_t)(pa >> (8 * k));
+  for (unsigned k = 0; k < 4; k++) e[8 + k] = (uint8_t)(len >> (8 * k));
+  for (unsigned k = 0; k < 4; k++) e[12 + k] = (uint8_t)(flags >> (8 * k));
+}
+
+/* A page-aligned contiguous region below 4 GiB filled with HE_FILL: its PA. */
+static inline uint64_t he_bm_buffer(test_ctx_t *t, hba_rig_t *r, uint32_t len) {
+  uint64_t pfn = 0, pages = (len + HOSTMEM_PAGE_SIZE - 1) / HOSTMEM_PAGE_SIZE;
+  REQUIRE_EQ(t, hostmem_alloc_contig(sim_mem(r->s), pages, 1ull << 32, 0, &pfn), 0);
+  uint64_t pa = pfn * HOSTMEM_PAGE_SIZE;
+  uint8_t *f = malloc(len);
+  REQUIRE(t, f != NULL, "malloc");
+  memset(f, HE_FILL, len);
+  int rc = hostmem_write(sim_mem(r->s), pa, f, len);
+  free(f);
+  REQUIRE_EQ(t, rc, 0);
+  return pa;
+}
+
+/* A descriptor list of n elements written to host memory: its PA. */
+static inline uint64_t he_sg_list(test_ctx_t *t, hba_rig_t *r, const uint8_t *list, unsigned n) {
+  uint64_t pfn = 0;
+  REQUIRE_EQ(t, hostmem_alloc_contig(sim_mem(r->s), 1, 1ull << 32, 0, &pfn), 0);
+  uint64_t pa = pfn * HOSTMEM_PAGE_SIZE;
+  REQUIRE_EQ(t, hostmem_write(sim_mem(r->s), pa, list, 16u * n), 0);
+  return pa;
+}
+
+#endif
