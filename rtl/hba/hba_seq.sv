@@ -708,6 +708,12 @@ module hba_seq #(
       SeqFinish: begin
         end_c        = 1'b1;
         fifo_flush_c = 1'b1;
+        // DATA IN bytes still in the FIFO never reach memory: they leave XFERRED (so RESIDUAL
+        // says what memory lacks) and count as EXTRA (handshaken, discarded)
+        if (dir_i == 2'd1) begin
+          count_d = count_q - 32'(fifo_level_i);
+          extra_d = extra_q + 32'(fifo_level_i);
+        end
         // short: the target left the data phase early (not: the mover failed, UNDERRUN)
         q_short_d    = end_reason_q == EndComplete && count_q < len_eff && !q_under_q;
         cmd_d        = 1'b0;
@@ -793,6 +799,10 @@ module hba_seq #(
       mover_stop_c = mover_bm_i;
       fifo_flush_c = 1'b1;
       rejected_c   = 1'b0;
+      if (dir_i == 2'd1 && cmd_q && !in_reset) begin  // as in SeqFinish: flushed, not moved
+        count_d = count_d - 32'(fifo_level_i);
+        extra_d = extra_d + 32'(fifo_level_i);
+      end
       if ((cmd_q || accept) && !in_reset) begin
         reset_end_d  = 1'b1;
         end_state_d  = state_q;
