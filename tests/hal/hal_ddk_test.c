@@ -140,7 +140,7 @@ static void mdl_over_hostmem_buffers(test_ctx_t *t) {
 }
 
 static void irp_mdl_chain(test_ctx_t *t) {
-  static uint8_t buf[3 * PAGE_SIZE];
+  static _Alignas(4096) uint8_t buf[3 * PAGE_SIZE]; /* page-aligned: the spans below are exact */
   IRP irp;
   memset(&irp, 0, sizeof irp);
   PMDL a = IoAllocateMdl(buf + 5, 100, FALSE, FALSE, &irp);
