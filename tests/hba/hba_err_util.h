@@ -9,39 +9,15 @@
 #define HE_BOUND 4000000u    /* cycles for one command */
 #define HE_FILL 0xEEu        /* memory a command must not touch */
 
-/* Programs the command registers of `c` and writes START, without waiting (hba_run's first
- * half). */
+/* A command started without waiting: hba_start (hba_util.h). */
 static inline void he_start(test_ctx_t *t, hba_rig_t *r, const hba_cmd_t *c) {
-  uint32_t cdbw[4] = {0, 0, 0, 0};
-  for (unsigned i = 0; i < 16; i++) cdbw[i / 4] |= (uint32_t)c->cdb[i] << (8 * (i % 4));
-  hba_wr(t, r, HBA_TARGET, (uint32_t)(c->lun << HBA_TARGET_LUN_SHIFT) | c->id);
-  for (unsigned i = 0; i < 4; i++) hba_wr(t, r, HBA_CDB0 + 4 * i, cdbw[i]);
-  hba_wr(t, r, HBA_CMD_CFG, (uint32_t)(c->dir << HBA_CMD_CFG_DIR_SHIFT) | c->cdb_len);
-  hba_wr(t, r, HBA_XFER_LEN, c->len);
-  uint32_t ctrl = hba_rd(t, r, HBA_CTRL) & ~HBA_CTRL_MOVER_MASK;
-  if (c->sg_list) {
-    hba_wr(t, r, HBA_SG_ADDR_LO, (uint32_t)c->sg_list);
-    hba_wr(t, r, HBA_SG_ADDR_HI, (uint32_t)(c->sg_list >> 32));
-    ctrl |= HBA_CTRL_MOVER_BUS_MASTER << HBA_CTRL_MOVER_SHIFT;
-  }
-  hba_wr(t, r, HBA_CTRL, ctrl);
-  hba_wr(t, r, HBA_COMMAND, HBA_COMMAND_START_MASK);
+  hba_start(t, r, c);
 }
 
 /* Waits for the interrupt, reads the results, clears the causes, and checks that the HBA is
  * idle with an empty FIFO and no cause left (hba_run's second half, plus those checks). */
 static inline void he_wait(test_ctx_t *t, hba_rig_t *r, hba_result_t *res, uint64_t bound) {
-  REQUIRE_OK(t, sim_wait_until(r->s, hba_irq_up, NULL, bound));
-  memset(res, 0, sizeof *res);
-  res->irq_cycle = sim_irq_assert_cycle(r->s, HBA_IRQ_LINE);
-  res->int_status = hba_rd(t, r, HBA_INT_STATUS);
-  res->scsi_status = hba_rd(t, r, HBA_SCSI_STATUS);
-  res->xferred = hba_rd(t, r, HBA_XFERRED);
-  res->residual = hba_rd(t, r, HBA_RESIDUAL);
-  res->extra = hba_rd(t, r, HBA_EXTRA);
-  res->end = hba_rd(t, r, HBA_END);
-  res->msg_in = hba_rd(t, r, HBA_MSG_IN);
-  res->dma_count = hba_rd(t, r, HBA_DMA_COUNT);
+  hba_collect(t, r, res, bound);
   CHECK_EQ(t, hba_rd(t, r, HBA_STATUS) & (HBA_STATUS_BUSY_MASK | HBA_STATUS_CONNECTED_MASK |
                                           HBA_STATUS_DISCONNECTED_MASK), 0);
   CHECK_EQ(t, hba_rd(t, r, HBA_FIFO_LEVEL) & HBA_FIFO_LEVEL_BYTES_MASK, 0);

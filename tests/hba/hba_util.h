@@ -99,11 +99,9 @@ static inline int hba_irq_up(sim_t *s, void *ctx) {
   return sim_irq_line(s, HBA_IRQ_LINE);
 }
 
-/* Writes the command and START, waits for the interrupt, reads the results and clears the
- * causes. The data mover must have been set up by the caller (8237 channel 5 for the
- * subordinate mover, or cmd->sg_list). */
-static inline void hba_run(test_ctx_t *t, hba_rig_t *r, const hba_cmd_t *c, hba_result_t *res,
-                           uint64_t bound) {
+/* Writes the command registers of `c` and START, without waiting. The data mover must have
+ * been set up by the caller (8237 channel 5 for the subordinate mover, or c->sg_list). */
+static inline void hba_start(test_ctx_t *t, hba_rig_t *r, const hba_cmd_t *c) {
   uint32_t cdbw[4] = {0, 0, 0, 0};
   for (unsigned i = 0; i < 16; i++) cdbw[i / 4] |= (uint32_t)c->cdb[i] << (8 * (i % 4));
   hba_wr(t, r, HBA_TARGET, (uint32_t)(c->lun << HBA_TARGET_LUN_SHIFT) | c->id);
@@ -118,6 +116,10 @@ static inline void hba_run(test_ctx_t *t, hba_rig_t *r, const hba_cmd_t *c, hba_
   }
   hba_wr(t, r, HBA_CTRL, ctrl);
   hba_wr(t, r, HBA_COMMAND, HBA_COMMAND_START_MASK);
+}
+
+/* Waits for the interrupt and reads the results (causes not yet cleared). */
+static inline void hba_collect(test_ctx_t *t, hba_rig_t *r, hba_result_t *res, uint64_t bound) {
   REQUIRE_OK(t, sim_wait_until(r->s, hba_irq_up, NULL, bound));
   memset(res, 0, sizeof *res);
   res->irq_cycle = sim_irq_assert_cycle(r->s, HBA_IRQ_LINE);
@@ -129,6 +131,13 @@ static inline void hba_run(test_ctx_t *t, hba_rig_t *r, const hba_cmd_t *c, hba_
   res->end = hba_rd(t, r, HBA_END);
   res->msg_in = hba_rd(t, r, HBA_MSG_IN);
   res->dma_count = hba_rd(t, r, HBA_DMA_COUNT);
+}
+
+/* hba_start, then the interrupt: reads the results, clears the causes, checks the HBA idle. */
+static inline void hba_run(test_ctx_t *t, hba_rig_t *r, const hba_cmd_t *c, hba_result_t *res,
+                           uint64_t bound) {
+  hba_start(t, r, c);
+  hba_collect(t, r, res, bound);
   hba_wr(t, r, HBA_INT_STATUS, res->int_status);
   CHECK_EQ(t, hba_rd(t, r, HBA_STATUS) & HBA_STATUS_BUSY_MASK, 0);
 }
