@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hbasim needs when any is missing (as root, with apt-get), or
-# prints the exact command to run. Quiet when everything is present.
+# prints the exact command to run. Quiet when everything is present. `--check` only reports.
 set -u
 # command-or-file  package
 need=(
@@ -22,6 +22,8 @@ for item in "${need[@]}"; do
   [[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+# --check: only say what is missing (exit 1), install nothing
+if [ "${1:-}" = --check ]; then echo "deps: missing Debian packages: ${missing[*]}"; exit 1; fi
 
 cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
