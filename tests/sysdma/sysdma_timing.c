@@ -154,19 +154,7 @@ static void run_xfer(test_ctx_t *t, sim_t *s, xfer_t *x, uint64_t stream) {
 
 /* every unit moved, in the right direction, nothing else touched */
 static void check_bytes(test_ctx_t *t, sim_t *s, const xfer_t *x, unsigned moved) {
-  size_t len = (size_t)x->units * sd_width(x->ch), m = (size_t)moved * sd_width(x->ch);
-  uint8_t *now = malloc(len);
-  REQUIRE(t, now != NULL, "malloc");
-  REQUIRE_EQ(t, hostmem_read(sim_mem(s), x->pa, now, len), 0);
-  if (x->type == TYPE_WRITE) {
-    CHECK(t, memcmp(now, x->dev, m) == 0, "ch%u: memory holds the device's %zu bytes", x->ch, m);
-    CHECK(t, memcmp(now + m, x->mem0 + m, len - m) == 0, "ch%u: nothing past them", x->ch);
-  } else {
-    CHECK(t, memcmp(x->dev, x->mem0, m) == 0, "ch%u: the device got memory's %zu bytes", x->ch,
-          m);
-    CHECK(t, memcmp(now, x->mem0, len) == 0, "ch%u: memory unchanged by a read", x->ch);
-  }
-  free(now);
+  sd_check_moved(t, s, x->ch, x->type == TYPE_WRITE, x->pa, x->units, moved, x->mem0, x->dev);
 }
 
 static void free_xfer(xfer_t *x) {

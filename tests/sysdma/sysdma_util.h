@@ -6,6 +6,7 @@
 #define HBASIM_SYSDMA_UTIL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hostmem.h"
@@ -126,6 +127,27 @@ static inline uint16_t sd_cur_count(test_ctx_t *t, sim_t *s, unsigned ch) {
   sd_clrff(t, s, ch);
   return sd_read16(t, s, sd_count_port[ch]);
 }
+/* After a transfer of `units` units on channel ch at pa, of which `moved` happened: for a
+ * device -> memory (write) transfer memory holds the device's bytes `dev` and is unchanged
+ * (`mem0`) past them; for memory -> device the device got memory's bytes and memory is
+ * unchanged. */
+static inline void sd_check_moved(test_ctx_t *t, sim_t *s, unsigned ch, int to_memory,
+                                  uint64_t pa, unsigned units, unsigned moved,
+                                  const uint8_t *mem0, const uint8_t *dev) {
+  size_t len = (size_t)units * sd_width(ch), m = (size_t)moved * sd_width(ch);
+  uint8_t *now = malloc(len);
+  REQUIRE(t, now != NULL, "malloc");
+  REQUIRE_EQ(t, hostmem_read(sim_mem(s), pa, now, len), 0);
+  if (to_memory) {
+    CHECK(t, memcmp(now, dev, m) == 0, "ch%u: memory holds the device's %zu bytes", ch, m);
+    CHECK(t, memcmp(now + m, mem0 + m, len - m) == 0, "ch%u: nothing past them", ch);
+  } else {
+    CHECK(t, memcmp(dev, mem0, m) == 0, "ch%u: the device got memory's %zu bytes", ch, m);
+    CHECK(t, memcmp(now, mem0, len) == 0, "ch%u: memory unchanged by a read", ch);
+  }
+  free(now);
+}
+
 /* status register of the controller owning ch (reading it clears its TC bits) */
 static inline uint8_t sd_status(test_ctx_t *t, sim_t *s, unsigned ch) {
   return sd_in(t, s, sd_ctrl[sd_ctl(ch)].status);
