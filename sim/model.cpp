@@ -4,23 +4,51 @@
 // Verilator state (time, random seed, trace). Verilator's randomised initial state
 // (randReset 2) is seeded from the test seed before Vsoc_top is constructed: the constructor
 // draws every initial value from the context's seed, so the same seed gives the same state.
+//
+// The file is compiled once per model variant (docs/harness.md "Model variants"): MODEL_CHAN
+// is the soc_top HbaDmaChan the variant was Verilated with, and selects the generated class
+// (Verilator --prefix) and the name of the exported operations table.
 #include "model.h"
 
 #include <cstdio>
 #include <cstring>
 #include <new>
 
+#ifndef MODEL_CHAN
+#define MODEL_CHAN 5
+#endif
+#if MODEL_CHAN == 5
 #include "Vsoc_top.h"
+#define MODEL_CLASS Vsoc_top
+#define MODEL_OPS model_ops_ch5
+#define MODEL_NAME "ch5"
+#elif MODEL_CHAN == 1
+#include "Vsoc_top_ch1.h"
+#define MODEL_CLASS Vsoc_top_ch1
+#define MODEL_OPS model_ops_ch1
+#define MODEL_NAME "ch1"
+#else
+#error "no model variant for this MODEL_CHAN"
+#endif
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
-struct model {
+namespace {
+
+// one per variant translation unit (anonymous namespace: no clash between the variants)
+struct impl {
+  model_t base;  // first: a model_t * is an impl *
   VerilatedContext *ctx;
-  Vsoc_top *top;
+  MODEL_CLASS *top;
   VerilatedFstC *fst;
-  bool dumped = false;
+  bool dumped;
   uint64_t last_time;
 };
+
+impl *as_impl(model_t *m) { return reinterpret_cast<impl *>(m); }
+const impl *as_impl(const model_t *m) { return reinterpret_cast<const impl *>(m); }
+
+}  // namespace
 
 // splitmix64 step: spreads a 64-bit test seed over Verilator's 31-bit positive seed
 static uint64_t mix64(uint64_t x) {
@@ -30,16 +58,19 @@ static uint64_t mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-extern "C" model_t *model_create(uint64_t seed, const char *trace_path, char *err,
-                                 size_t errlen) {
-  model_t *m = new (std::nothrow) model_t;
+static void v_destroy(model_t *mm);
+
+static model_t *v_create(uint64_t seed, const char *trace_path, char *err, size_t errlen) {
+  impl *m = new (std::nothrow) impl;
   if (!m) {
     if (err && errlen) std::snprintf(err, errlen, "out of memory");
     return nullptr;
   }
+  m->base.ops = &MODEL_OPS;
   m->ctx = nullptr;
   m->top = nullptr;
   m->fst = nullptr;
+  m->dumped = false;
   m->last_time = 0;
   try {
     m->ctx = new VerilatedContext;
@@ -51,27 +82,28 @@ extern "C" model_t *model_create(uint64_t seed, const char *trace_path, char *er
     if (vseed == 0) vseed = 1;
     m->ctx->randSeed(vseed);
     if (trace_path) m->ctx->traceEverOn(true);
-    m->top = new Vsoc_top(m->ctx, "TOP");
+    m->top = new MODEL_CLASS(m->ctx, "TOP");
     if (trace_path) {
       m->fst = new VerilatedFstC;
       m->top->trace(m->fst, 99);
       m->fst->open(trace_path);
       if (!m->fst->isOpen()) {
         if (err && errlen) std::snprintf(err, errlen, "cannot open trace file %s", trace_path);
-        model_destroy(m);
+        v_destroy(&m->base);
         return nullptr;
       }
     }
   } catch (const std::exception &e) {
     if (err && errlen) std::snprintf(err, errlen, "model: %s", e.what());
-    model_destroy(m);
+    v_destroy(&m->base);
     return nullptr;
   }
-  return m;
+  return &m->base;
 }
 
-extern "C" void model_destroy(model_t *m) {
-  if (!m) return;
+static void v_destroy(model_t *mm) {
+  if (!mm) return;
+  impl *m = as_impl(mm);
   if (m->top) m->top->final();
   if (m->fst) {
     m->fst->close();
@@ -82,8 +114,9 @@ extern "C" void model_destroy(model_t *m) {
   delete m;
 }
 
-extern "C" void model_eval(model_t *m, soc_pins_t *p, uint64_t time_ps) {
-  Vsoc_top *t = m->top;
+static void v_eval(model_t *mm, soc_pins_t *p, uint64_t time_ps) {
+  impl *m = as_impl(mm);
+  MODEL_CLASS *t = m->top;
   m->ctx->time(time_ps);
   t->clk_i = p->clk_i;
   t->rst_ni = p->rst_ni;
@@ -145,7 +178,8 @@ extern "C" void model_eval(model_t *m, soc_pins_t *p, uint64_t time_ps) {
   p->scsi_bus_o = t->scsi_bus_o;
 }
 
-extern "C" void model_dump(model_t *m, uint64_t time_ps) {
+static void v_dump(model_t *mm, uint64_t time_ps) {
+  impl *m = as_impl(mm);
   if (!m->fst) return;
   // FST needs increasing time: a second dump at a time already written (the final dump at
   // destroy after the last edge) has nothing new to record
@@ -155,8 +189,12 @@ extern "C" void model_dump(model_t *m, uint64_t time_ps) {
   m->fst->dump(time_ps);
 }
 
-extern "C" int model_tracing(const model_t *m) { return m->fst != nullptr; }
+static int v_tracing(const model_t *m) { return as_impl(m)->fst != nullptr; }
 
-extern "C" void model_flush(model_t *m) {
+static void v_flush(model_t *mm) {
+  impl *m = as_impl(mm);
   if (m->fst) m->fst->flush();
 }
+
+extern "C" const model_ops_t MODEL_OPS = {MODEL_NAME, MODEL_CHAN, v_create, v_destroy, v_eval,
+                                          v_dump, v_tracing, v_flush};

@@ -67,6 +67,15 @@ int sim_status_(const sim_t *s) { return (s->bound_hit || s->nerr) ? SIM_E_FAILE
 
 /* ---- life cycle ------------------------------------------------------------------------- */
 
+const model_ops_t *model_variant(unsigned hba_dma_chan) {
+  switch (hba_dma_chan) {
+  case 0:
+  case 5: return &model_ops_ch5;
+  case 1: return &model_ops_ch1;
+  default: return NULL;
+  }
+}
+
 sim_t *sim_create(const sim_config_t *cfg) {
   sim_config_t def;
   if (!cfg) {
@@ -77,6 +86,12 @@ sim_t *sim_create(const sim_config_t *cfg) {
       cfg->mem_size % HOSTMEM_PAGE_SIZE) {
     fprintf(stderr, "sim_create: bad configuration (clk_hz %" PRIu32 ", mem_size %" PRIu64
                     ")\n", cfg->clk_hz, cfg->mem_size);
+    return NULL;
+  }
+  const model_ops_t *ops = model_variant(cfg->hba_dma_chan);
+  if (!ops) {
+    fprintf(stderr, "sim_create: no soc_top variant with the HBA on sysdma channel %u "
+                    "(built: 5, 1)\n", cfg->hba_dma_chan);
     return NULL;
   }
   sim_t *s = calloc(1, sizeof *s);
@@ -100,7 +115,7 @@ sim_t *sim_create(const sim_config_t *cfg) {
     goto fail;
   }
   char err[256] = "";
-  s->model = model_create(cfg->seed, s->trace_path, err, sizeof err);
+  s->model = model_create(ops, cfg->seed, s->trace_path, err, sizeof err);
   if (!s->model) {
     fprintf(stderr, "sim_create: %s\n", err[0] ? err : "model_create failed");
     goto fail;
@@ -159,6 +174,7 @@ uint64_t sim_rand(sim_t *s) { return s ? prng_next(&s->rng) : 0; }
 int sim_in_reset(const sim_t *s) { return s ? s->in_reset : 0; }
 uint64_t sim_max_cycles(const sim_t *s) { return s ? s->cfg.max_cycles : 0; }
 uint32_t sim_clk_hz(const sim_t *s) { return s ? s->cfg.clk_hz : 0; }
+unsigned sim_hba_dma_chan(const sim_t *s) { return s ? s->model->ops->hba_dma_chan : 0; }
 
 /* ---- the clock -------------------------------------------------------------------------- */
 

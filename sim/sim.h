@@ -30,6 +30,9 @@ typedef struct sim_config {
   uint32_t irq_entry_latency; /* cycles from preemption point to ISR entry, default 0 */
   uint64_t max_cycles;        /* 0 = no bound; past it every call returns SIM_E_FAILED */
   uint32_t apb_timeout;       /* cycles to wait for PREADY, default 1000 */
+  unsigned hba_dma_chan;      /* soc_top variant: the sysdma channel of the HBA's subordinate
+                                 mover, 0 = default (5); 1 selects the 8-bit-channel variant
+                                 (docs/harness.md "Model variants"); others: sim_create fails */
 } sim_config_t;
 
 void      sim_config_default(sim_config_t *cfg);
@@ -151,6 +154,7 @@ uint64_t sim_isr_count(const sim_t *s);                 /* ISR invocations, all 
 int      sim_in_reset(const sim_t *s);                  /* rst_ni is low */
 uint64_t sim_max_cycles(const sim_t *s);
 uint32_t sim_clk_hz(const sim_t *s);
+unsigned sim_hba_dma_chan(const sim_t *s);              /* the variant's HbaDmaChan (5 or 1) */
 
 /* DMA devices: DACK periods without any strobe (verify transfers, also included in
  * stats.transfers; in block/demand mode a run of verify transfers under one DACK counts once) */
@@ -178,5 +182,12 @@ enum {
 };
 /* the plant armed and not yet applied, 0 when none */
 int sim_axi_checker_plant_pending(const sim_t *s);
+
+/* Pin observation (read-only): the pre-edge sample of soc_top's pins (sim/soc_pins.h) that
+ * the last edge took its handshakes from (both VALID and READY high in it = a handshake at
+ * that edge; scsi_bus_o = the resolved SCSI bus before it). For observers that sample the pins
+ * once per cycle, e.g. from a sim_wait_until condition (tools/hba_bench.c). */
+struct soc_pins;
+const struct soc_pins *sim_pins_pre(const sim_t *s);
 
 #endif

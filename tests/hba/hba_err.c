@@ -394,13 +394,13 @@ static void bus_reset_mid_transfer(test_ctx_t *t) {
   CHECK(t, he_mem_is(t, &r, pa, 0, res.dma_count, img), "the bytes the 8237 moved");
   CHECK(t, he_mem_is(t, &r, pa, res.dma_count, len, NULL), "nothing past them");
   uint8_t st8 = 0;
-  REQUIRE_EQ(t, i8237_read_status(r.s, HBA_DMA_CHAN, &st8), I8237_OK);
-  CHECK_EQ(t, st8 & (0x10u << (HBA_DMA_CHAN & 3)), 0); /* DREQ 5 dropped */
+  REQUIRE_EQ(t, i8237_read_status(r.s, r.dma_chan, &st8), I8237_OK);
+  CHECK_EQ(t, st8 & (0x10u << (r.dma_chan & 3)), 0); /* the channel's DREQ dropped */
   sim_step(r.s, 1000);
-  REQUIRE_EQ(t, i8237_read_status(r.s, HBA_DMA_CHAN, &st8), I8237_OK);
-  CHECK_EQ(t, st8 & (0x10u << (HBA_DMA_CHAN & 3)), 0);
+  REQUIRE_EQ(t, i8237_read_status(r.s, r.dma_chan, &st8), I8237_OK);
+  CHECK_EQ(t, st8 & (0x10u << (r.dma_chan & 3)), 0);
   uint32_t left = 0;
-  REQUIRE_EQ(t, i8237_residual(r.s, HBA_DMA_CHAN, &left), I8237_OK);
+  REQUIRE_EQ(t, i8237_residual(r.s, r.dma_chan, &left), I8237_OK);
   CHECK_EQ(t, left, len - res.dma_count); /* the 8237 stopped where the HBA did */
   /* the disk reports the reset; then a good read */
   hba_cmd_t tur = {.id = 0, .cdb = {SCSI_OP_TEST_UNIT_READY}, .dir = HBA_CMD_CFG_DIR_NONE};

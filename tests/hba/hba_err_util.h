@@ -55,11 +55,15 @@ static inline void he_clear_ua(test_ctx_t *t, hba_rig_t *r, unsigned id) {
   REQUIRE_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
 }
 
-/* A rig with one disk at `id` (no unit attention pending) whose blocks [0, blocks) hold seeded
- * data, returned in *img (malloc'd, blocks * 512 bytes; the caller frees it). */
-static inline scsi_disk_t *he_rig(test_ctx_t *t, hba_rig_t *r, unsigned id, uint32_t blocks,
-                                  uint8_t **img) {
-  hba_rig_init(t, r);
+/* A rig (the HBA on sysdma channel dma_chan, 0 = the default) with one disk at `id` (no unit
+ * attention pending) whose blocks [0, blocks) hold seeded data, returned in *img (malloc'd,
+ * blocks * 512 bytes; the caller frees it). */
+static inline scsi_disk_t *he_rig_chan(test_ctx_t *t, hba_rig_t *r, unsigned dma_chan,
+                                       unsigned id, uint32_t blocks, uint8_t **img) {
+  sim_config_t cfg;
+  sim_config_default(&cfg);
+  cfg.hba_dma_chan = dma_chan;
+  hba_rig_init_cfg(t, r, &cfg);
   scsi_disk_t *d = hba_rig_add_disk(t, r, id, 4096);
   he_clear_ua(t, r, id);
   prng_t g;
@@ -69,6 +73,11 @@ static inline scsi_disk_t *he_rig(test_ctx_t *t, hba_rig_t *r, unsigned id, uint
   prng_fill(&g, *img, (size_t)blocks * 512u);
   REQUIRE_EQ(t, scsi_disk_poke(d, 0, 0, blocks, *img), 0);
   return d;
+}
+
+static inline scsi_disk_t *he_rig(test_ctx_t *t, hba_rig_t *r, unsigned id, uint32_t blocks,
+                                  uint8_t **img) {
+  return he_rig_chan(t, r, 0, id, blocks, img);
 }
 
 /* A DMA buffer filled with HE_FILL. */
@@ -81,6 +90,36 @@ static inline uint32_t he_filled_buffer(test_ctx_t *t, hba_rig_t *r, uint32_t le
   free(f);
   REQUIRE_EQ(t, rc, 0);
   return pa;
+}
+
+/* The unit attention a reset left at `id`: TEST UNIT READY ends CHECK CONDITION, REQUEST SENSE
+ * (subordinate mover) returns fixed-format sense 06/asc/ascq, and the next TEST UNIT READY is
+ * GOOD. */
+static inline void he_check_ua(test_ctx_t *t, hba_rig_t *r, unsigned id, uint8_t asc,
+                               uint8_t ascq) {
+  hba_cmd_t tur = {.id = id, .cdb = {SCSI_OP_TEST_UNIT_READY}, .dir = HBA_CMD_CFG_DIR_NONE};
+  hba_result_t res;
+  he_run(t, r, &tur, &res);
+  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
+  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_CHECK_CONDITION);
+  uint32_t pa = he_filled_buffer(t, r, 18);
+  hba_program_dma(t, r, pa, 18, 1);
+  hba_cmd_t rs = {.id = id, .cdb = {SCSI_OP_REQUEST_SENSE, 0, 0, 0, 18, 0},
+                  .dir = HBA_CMD_CFG_DIR_IN, .len = 18};
+  he_run(t, r, &rs, &res);
+  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
+  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
+  CHECK_EQ(t, res.xferred, 18);
+  CHECK_EQ(t, res.residual, 0);
+  uint8_t sense[18];
+  REQUIRE_EQ(t, hostmem_read(sim_mem(r->s), pa, sense, 18), 0);
+  CHECK_EQ(t, sense[0] & 0x7F, 0x70);
+  CHECK_EQ(t, sense[2] & 0x0F, SCSI_SK_UNIT_ATTENTION);
+  CHECK_EQ(t, sense[12], asc);
+  CHECK_EQ(t, sense[13], ascq);
+  he_run(t, r, &tur, &res);
+  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
+  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
 }
 
 /* memory [pa + from, pa + to) equals want[from, to) (want NULL: HE_FILL) */

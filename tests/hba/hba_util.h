@@ -18,11 +18,12 @@
 #include "test.h"
 
 #define HBA_IRQ_LINE 1u
-#define HBA_DMA_CHAN 5u
 #define HBA_TEST_SEL_TIMEOUT 5000u   /* cycles: 100 us instead of 250 ms, to keep tests short */
 
 typedef struct hba_rig {
   sim_t *s;
+  unsigned dma_chan;         /* the sysdma channel of the subordinate mover (5, or 1 on the
+                                8-bit-channel soc_top variant) */
   scsi_disk_t *disk[7];      /* per SCSI ID, NULL when absent */
   scsi_target_t *tgt[7];
 } hba_rig_t;
@@ -37,17 +38,21 @@ static inline void hba_wr(test_ctx_t *t, hba_rig_t *r, uint32_t off, uint32_t v)
   REQUIRE_OK(t, sim_apb_write(r->s, HBA_BASE + off, v, 4));
 }
 
-/* A sim, reset, 8237s initialised as a PC BIOS does, the HBA's interrupts enabled and its
- * selection timeout shortened. Targets are added with hba_rig_add_disk. */
-static inline void hba_rig_init(test_ctx_t *t, hba_rig_t *r) {
+/* A sim (cfg NULL: the defaults; cfg->hba_dma_chan picks the soc_top variant), reset, 8237s
+ * initialised as a PC BIOS does, the HBA's interrupts enabled and its selection timeout
+ * shortened. Targets are added with hba_rig_add_disk. */
+static inline void hba_rig_init_cfg(test_ctx_t *t, hba_rig_t *r, const sim_config_t *cfg) {
   memset(r, 0, sizeof *r);
-  r->s = test_sim(t, NULL);
+  r->s = test_sim(t, cfg);
+  r->dma_chan = sim_hba_dma_chan(r->s);
   REQUIRE_OK(t, sim_reset(r->s, 4));
   REQUIRE_EQ(t, i8237_bios_init(r->s), I8237_OK);
   REQUIRE(t, sim_scsi_bus(r->s) != NULL, "SCSI bus");
   hba_wr(t, r, HBA_SEL_TIMEOUT, HBA_TEST_SEL_TIMEOUT);
   hba_wr(t, r, HBA_INT_ENABLE, 0x1FFFu);
 }
+
+static inline void hba_rig_init(test_ctx_t *t, hba_rig_t *r) { hba_rig_init_cfg(t, r, NULL); }
 
 /* A memory-backed disk of `blocks` 512-byte blocks at SCSI ID `id`, LUN 0, no medium timing. */
 static inline scsi_disk_t *hba_rig_add_disk(test_ctx_t *t, hba_rig_t *r, unsigned id,
@@ -148,20 +153,27 @@ static inline unsigned hba_status_byte(const hba_result_t *res) {
   return (res->scsi_status & HBA_SCSI_STATUS_BYTE_MASK) >> HBA_SCSI_STATUS_BYTE_SHIFT;
 }
 
-/* Subordinate mover: programs 8237 channel 5 (16-bit, demand mode) for `len` bytes at `pa`
- * (even, inside one 128 KiB page, below 16 MiB); to_memory = DATA IN. */
+/* The 8237 byte count for `len` bytes on the rig's channel: whole words on channels 5-7. */
+static inline uint32_t hba_dma_len(const hba_rig_t *r, uint32_t len) {
+  return r->dma_chan >= 4 ? (len + 1u) & ~1u : len;
+}
+
+/* Subordinate mover: programs the rig's 8237 channel (demand mode) for `len` bytes at `pa`
+ * (even on a word channel, inside one DMA page, below 16 MiB); to_memory = DATA IN. */
 static inline void hba_program_dma(test_ctx_t *t, hba_rig_t *r, uint32_t pa, uint32_t len,
                                    int to_memory) {
-  i8237_xfer_desc_t d = {.channel = HBA_DMA_CHAN, .phys = pa, .length = (len + 1u) & ~1u,
+  i8237_xfer_desc_t d = {.channel = r->dma_chan, .phys = pa, .length = hba_dma_len(r, len),
                          .type = to_memory ? I8237_WRITE : I8237_READ, .mode = I8237_DEMAND};
   REQUIRE_EQ(t, i8237_program(r->s, &d), I8237_OK);
 }
 
-/* A physically contiguous buffer below 16 MiB inside one 128 KiB page: its PA. */
+/* A physically contiguous buffer below 16 MiB inside one DMA page of the rig's channel
+ * (128 KiB on a word channel, 64 KiB on a byte channel): its PA. */
 static inline uint32_t hba_dma_buffer(test_ctx_t *t, hba_rig_t *r, uint32_t len) {
   uint64_t pages = (len + HOSTMEM_PAGE_SIZE - 1) / HOSTMEM_PAGE_SIZE, pfn0 = 0;
-  REQUIRE(t, pages >= 1 && pages <= 32, "buffer size");
-  REQUIRE_EQ(t, hostmem_alloc_contig(sim_mem(r->s), pages, 16ull << 20, 128ull << 10, &pfn0), 0);
+  uint64_t page = r->dma_chan >= 4 ? 128ull << 10 : 64ull << 10;
+  REQUIRE(t, pages >= 1 && pages <= page / HOSTMEM_PAGE_SIZE, "buffer size");
+  REQUIRE_EQ(t, hostmem_alloc_contig(sim_mem(r->s), pages, 16ull << 20, page, &pfn0), 0);
   return (uint32_t)(pfn0 * HOSTMEM_PAGE_SIZE);
 }
 

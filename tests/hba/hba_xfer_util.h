@@ -201,10 +201,11 @@ static inline void hx_buf_get(test_ctx_t *t, hba_rig_t *r, const hx_buf_t *b, vo
   else REQUIRE_EQ(t, hostmem_read(sim_mem(r->s), b->pa, dst, b->len), 0);
 }
 
-/* Subordinate mover: program channel 5 for ceil(len / 2) words at pa in `mode`. */
+/* Subordinate mover: program the rig's channel for len bytes (ceil(len / 2) words on a word
+ * channel) at pa in `mode`. */
 static inline void hx_program_dma(test_ctx_t *t, hba_rig_t *r, uint32_t pa, uint32_t len,
                                   int to_memory, i8237_reqmode_t mode) {
-  i8237_xfer_desc_t d = {.channel = HBA_DMA_CHAN, .phys = pa, .length = (len + 1u) & ~1u,
+  i8237_xfer_desc_t d = {.channel = r->dma_chan, .phys = pa, .length = hba_dma_len(r, len),
                          .type = to_memory ? I8237_WRITE : I8237_READ, .mode = mode};
   REQUIRE_EQ(t, i8237_program(r->s, &d), I8237_OK);
 }
