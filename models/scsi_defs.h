@@ -4,8 +4,8 @@
  * Values are from the SCSI-2 standard (X3.131-1994) and, for the commands that came later
  * (READ/WRITE(16), READ CAPACITY(16), REPORT LUNS), from SPC/SBC. Everything here is a
  * constant or a pure inline function; the bus signal bit positions live in scsi_bus.h. */
-#ifndef HBASIM_SCSI_H
-#define HBASIM_SCSI_H
+#ifndef HBASIM_SCSI_DEFS_H
+#define HBASIM_SCSI_DEFS_H
 
 #include <stdint.h>
 

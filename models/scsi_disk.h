@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scsi.h"
+#include "scsi_defs.h"
 
 typedef struct scsi_disk scsi_disk_t;
 

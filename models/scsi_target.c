@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "prng.h"
-#include "scsi.h"
+#include "scsi_defs.h"
 
 #define NLUN 8
 #define MSG_OUT_MAX 16

@@ -3,7 +3,8 @@
 #  1. C tests (sanitized build) through the runner: one process per test and seed
 #  2. RTL testbenches under Icarus Verilog (tests/rtl/*_tb.sv)
 #  3. tool self-tests (tests/*/run.sh: regtool, runner)
-#  4. lint: Verilator -Wall, Yosys synthesis without latches, Icarus parse, register docs fresh
+#  4. DDK headers: tests/ddk/*.c compile unchanged against driver/include (make check-ddk)
+#  5. lint: Verilator -Wall, Yosys synthesis without latches, Icarus parse, register docs fresh
 set -u
 BUILD=${BUILD:-build}; JOBS=${JOBS:-2}; SEED=${SEED:-1}; RESEED=${RESEED:-3}
 TIMEOUT=${TIMEOUT:-600}; FILTER=${FILTER:-}
@@ -53,6 +54,10 @@ if [ -z "$FILTER" ]; then
     grep -E '^(PASS|FAIL)' "$BUILD/results/$name.log" | sed "s/^/  $name: /"
     stage "$name self-tests" "$BUILD/results/$name.log"
   done
+
+  make --no-print-directory BUILD="$BUILD" check-ddk > "$BUILD/results/ddk.log" 2>&1
+  grep -E '^(PASS|FAIL)' "$BUILD/results/ddk.log" | sed 's/^/  /'
+  stage "DDK headers compile a documented-style miniport" "$BUILD/results/ddk.log"
 
   make --no-print-directory BUILD="$BUILD" lint > "$BUILD/results/lint.log" 2>&1
   grep -E '^(PASS|FAIL|check-gen)' "$BUILD/results/lint.log" | sed 's/^/  /'

@@ -30,7 +30,7 @@ typedef uint64_t ULONGLONG, *PULONGLONG;
 typedef intptr_t LONG_PTR, *PLONG_PTR;
 typedef uintptr_t ULONG_PTR, *PULONG_PTR;
 typedef ULONG_PTR SIZE_T, *PSIZE_T;
-typedef CHAR CCHAR;
+typedef CHAR CCHAR, *PCCHAR;
 typedef SHORT CSHORT;
 typedef UCHAR BOOLEAN, *PBOOLEAN;
 
@@ -39,6 +39,11 @@ typedef UCHAR BOOLEAN, *PBOOLEAN;
 #endif
 #ifndef FALSE
 #define FALSE 0
+#endif
+
+/* Miniports written from the documentation use it for arguments they ignore. */
+#ifndef UNREFERENCED_PARAMETER
+#define UNREFERENCED_PARAMETER(P) ((void)(P))
 #endif
 
 typedef LONG NTSTATUS, *PNTSTATUS;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "prng.h"
-#include "scsi.h"
+#include "scsi_defs.h"
 #include "scsi_bus.h"
 #include "scsi_target.h"
 #include "test.h"

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "prng.h"
-#include "scsi.h"
+#include "scsi_defs.h"
 #include "scsi_disk.h"
 #include "test.h"
 
