@@ -52,9 +52,10 @@ SIM_C      := $(sort $(wildcard sim/*.c))
 MODELS_C   := $(sort $(wildcard models/*.c))
 DRIVER_C   := $(sort $(wildcard driver/*/*.c driver/*.c))
 TEST_C     := $(sort $(wildcard tests/harness/*.c tests/unit/*.c tests/sim/*.c tests/sysdma/*.c \
-                                 tests/hba/*.c tests/system/*.c tests/hal/*.c))
+                                 tests/hba/*.c tests/system/*.c tests/hal/*.c tests/scsiport/*.c))
 LIB_C      := $(SIM_C) $(MODELS_C) $(DRIVER_C)
-INCLUDES   := -Isim -Imodels -Idriver -Idriver/include -Idriver/hal -Itests/harness -I$(GEN)
+INCLUDES   := -Isim -Imodels -Idriver -Idriver/include -Idriver/hal -Idriver/scsiport \
+              -Idriver/miniport -Idriver/class -Itests/harness -I$(GEN)
 
 CC         ?= cc
 CXX        ?= c++

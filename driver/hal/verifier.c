@@ -77,6 +77,31 @@ static const kind_info_t kinds[HAL_VF_NKINDS] = {
   [HAL_VF_FLUSH_MISMATCH] = {"FLUSH_MISMATCH",
                              "FlushAdapterBuffers with the Mdl, MapRegisterBase, CurrentVa, "
                              "Length and direction of the MapTransfer (0xE6/0x20, 0x00/1)"},
+  [HAL_VF_SRB_UNFLUSHED] = {"SRB_UNFLUSHED",
+                           "ScsiPortFlushDma after every system-DMA transfer, before "
+                           "RequestComplete and before the next ScsiPortIoMapTransfer "
+                           "(0xE6/0x0D, 0x10, 0x1D)"},
+  [HAL_VF_IOMAP_OUTSIDE_SRB] = {"IOMAP_OUTSIDE_SRB",
+                               "ScsiPortIoMapTransfer: the range must lie within the SRB's "
+                               "DataBuffer and DataTransferLength (0xE6/0x1B, 0x1F)"},
+  [HAL_VF_IOMAP_NOT_SYSTEM_DMA] = {"IOMAP_NOT_SYSTEM_DMA",
+                                   "ScsiPortIoMapTransfer only for an adapter that uses "
+                                   "system DMA (DmaChannel or DmaPort set, Master FALSE)"},
+  [HAL_VF_SRB_COMPLETED_TWICE] = {"SRB_COMPLETED_TWICE",
+                                  "RequestComplete of a request that is not active: "
+                                  "completed twice (0xF1/0x1003)"},
+  [HAL_VF_SRB_BAD_STATUS] = {"SRB_BAD_STATUS",
+                             "a completed SRB must carry a final SRB_STATUS (0xF1/0x1004)"},
+  [HAL_VF_NEXTLU_WHILE_ACTIVE] = {"NEXTLU_WHILE_ACTIVE",
+                                  "NextLuRequest while an untagged request is active on that "
+                                  "logical unit (0xF1/0x1005)"},
+  [HAL_VF_BAD_PHYS_ADDRESS] = {"BAD_PHYS_ADDRESS",
+                               "ScsiPortGetPhysicalAddress only for the uncached extension, "
+                               "SRB extensions (NeedPhysicalAddresses) and SRB data buffers "
+                               "(0xF1/0x1006)"},
+  [HAL_VF_SCSIPORT_MISUSE] = {"SCSIPORT_MISUSE",
+                              "a ScsiPort routine called outside what its documentation "
+                              "allows (wrong context, bad argument)"},
 };
 
 hal_vf_t *hal_vf_create(sim_t *s) {

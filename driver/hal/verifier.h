@@ -30,6 +30,19 @@ typedef enum hal_vf_kind {
   HAL_VF_MDL_NOT_BUILT,         /* an MDL page not described by a host memory frame (0x0E) */
   HAL_VF_DOUBLE_FLUSH,          /* FlushAdapterBuffers of a mapping already flushed (0x16) */
   HAL_VF_FLUSH_MISMATCH,        /* flush of something not mapped / not as mapped (0x20, 0x00/1) */
+  /* SCSI Port (driver/scsiport, docs/scsiport.md) */
+  HAL_VF_SRB_UNFLUSHED,         /* RequestComplete / IoMapTransfer with an unflushed system-DMA
+                                   mapping: ScsiPortFlushDma missing (0x0D, 0x10, 0x1D) */
+  HAL_VF_IOMAP_OUTSIDE_SRB,     /* ScsiPortIoMapTransfer range outside DataBuffer/Length
+                                   (0x1B, 0x1F) */
+  HAL_VF_IOMAP_NOT_SYSTEM_DMA,  /* ScsiPortIoMapTransfer on an adapter without system DMA */
+  HAL_VF_SRB_COMPLETED_TWICE,   /* RequestComplete of an SRB not active (0xF1/0x1003) */
+  HAL_VF_SRB_BAD_STATUS,        /* completion with SRB_STATUS_PENDING or unknown (0xF1/0x1004) */
+  HAL_VF_NEXTLU_WHILE_ACTIVE,   /* NextLuRequest while an untagged request is active on that LU
+                                   (0xF1/0x1005) */
+  HAL_VF_BAD_PHYS_ADDRESS,      /* ScsiPortGetPhysicalAddress of an address it cannot translate
+                                   (0xF1/0x1006) */
+  HAL_VF_SCSIPORT_MISUSE,       /* a ScsiPort* call outside what its documentation allows */
   HAL_VF_NKINDS
 } hal_vf_kind_t;
 

@@ -122,6 +122,21 @@ typedef struct _IRP {
 struct _DRIVER_OBJECT;
 struct _DEVOBJ_EXTENSION;   /* system-owned; hbasim keeps the HAL machine there (hal_dma.h) */
 
+/* DRIVER_OBJECT: the documented members up to DriverExtension (DriverName, the dispatch
+ * table and the rest are not modelled). hbasim's SCSI Port makes one per simulated system
+ * (driver/scsiport/scsiport.h) for the miniport's DriverEntry. */
+#define IO_TYPE_DRIVER 4
+typedef struct _DRIVER_OBJECT {
+  CSHORT Type;               /* IO_TYPE_DRIVER */
+  CSHORT Size;
+  struct _DEVICE_OBJECT *DeviceObject;
+  ULONG Flags;
+  PVOID DriverStart;
+  ULONG DriverSize;
+  PVOID DriverSection;
+  PVOID DriverExtension;
+} DRIVER_OBJECT, *PDRIVER_OBJECT;
+
 /* DEVICE_OBJECT: the documented members up to AlignmentRequirement, then
  * DeviceObjectExtension; Queue, DeviceQueue, Dpc, DeviceLock and the later members are not
  * modelled. */

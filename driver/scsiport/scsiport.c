@@ -1,0 +1,1559 @@
+/* hbasim's SCSI Port (docs/scsiport.md): ScsiPortInitialize and the ScsiPort* library over a
+ * simulated system -- per-LU request queues, HwScsiStartIo synchronised with the ISR, the ISR
+ * at DIRQL, completions and DMA work in a DPC, subordinate DMA through the HAL adapter
+ * (ScsiPortIoMapTransfer -> MapTransfer -> HwScsiDmaStarted, ScsiPortFlushDma), SRB timeouts,
+ * port-side autosense, register access as real APB transactions, and the verifier's SCSI
+ * checks. No globals: everything hangs off the sp_system_t the DRIVER_OBJECT belongs to, and
+ * a register pointer finds its port through the header page of its mapping. */
+#include "scsiport.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hostmem.h"
+#include "prng.h"
+#include "scsi.h"
+
+#define SP_MAGIC 0x5350525455ull          /* "SPRTU" */
+#define SP_MAP_MAGIC 0x53504d4150ull       /* "SPMAP" */
+#define SP_WINDOW (64u * 1024u)            /* mapping granule: header page + up to 60 KiB */
+#define SP_MAX_MAPPED (SP_WINDOW - 4096u)
+#define SP_TARGETS 8u
+#define SP_LUNS 8u
+#define SP_MAX_MAPPINGS 8u
+#define SP_SENSE_BYTES 255u
+#define SP_STREAM 0x5343534950ull          /* prng stream: "SCSIP" */
+
+/* ---- structures ------------------------------------------------------------------------- */
+
+typedef struct sp_req sp_req_t;
+typedef struct sp_lu sp_lu_t;
+
+struct sp_req {
+  PSCSI_REQUEST_BLOCK srb;
+  PMDL mdl;
+  sp_completion_fn done;
+  void *ctx;
+  sp_req_t *next;               /* LU queue / completion list */
+  sp_lu_t *lu;
+  int active;                   /* handed to HwScsiStartIo, not yet completed */
+  int completing;               /* RequestComplete seen, waiting for the DPC */
+  int timed_out;
+  ULONG timeout_left;           /* ticks */
+  void *srb_ext;
+  hostmem_buf_t *srb_ext_buf;   /* NeedPhysicalAddresses: the SRB extension in host memory */
+  /* port-side autosense: the REQUEST SENSE the port issues for this request */
+  int is_sense;                 /* this request is the port's REQUEST SENSE */
+  sp_req_t *sense_for;          /* ... for that request */
+  SCSI_REQUEST_BLOCK sense_srb;
+};
+
+struct sp_lu {
+  UCHAR target, lun;
+  sp_req_t *head, *tail;        /* queued, not started */
+  sp_req_t *active;             /* untagged: at most one */
+  void *lu_ext;
+};
+
+typedef struct sp_map_hdr {     /* the first page of a register mapping */
+  uint64_t magic;
+  sp_port_t *port;
+  uint64_t phys;
+  uint32_t length;
+  int in_io;
+} sp_map_hdr_t;
+
+typedef enum { DMA_IDLE, DMA_PENDING, DMA_WAIT_CHANNEL, DMA_MAPPED_WAIT_START, DMA_STARTED }
+    dma_state_t;
+
+struct sp_port {
+  sp_system_t *sys;
+  unsigned index;
+  HW_INITIALIZATION_DATA hw;
+  void *devext;
+  PORT_CONFIGURATION_INFORMATION cfg;
+  ACCESS_RANGE ranges[4];
+  const sp_isa_adapter_t *isa;
+  int found, initialized;
+  /* mappings made by ScsiPortGetDeviceBase */
+  void *map_res[SP_MAX_MAPPINGS];
+  size_t map_res_len[SP_MAX_MAPPINGS];
+  unsigned nmaps;
+  /* uncached extension */
+  hostmem_buf_t *uncached;
+  /* HAL */
+  PDEVICE_OBJECT dev;
+  PDMA_ADAPTER adapter;
+  ULONG map_regs_max;
+  /* LUs */
+  sp_lu_t lu[SP_TARGETS][SP_LUNS];
+  unsigned rr;                  /* round robin start for StartIo */
+  int ready;                    /* NextRequest seen: HwScsiStartIo may get another SRB */
+  int in_miniport;              /* a Hw* routine is running */
+  int irq_connected;
+  int ints_disabled;
+  /* notifications collected while the miniport ran, acted on in the DPC */
+  sp_req_t *done_head, *done_tail;
+  int want_next;
+  int reset_detected;
+  PHW_TIMER timer_routine;
+  ULONG timer_us;
+  int timer_requested;
+  int timer_id;
+  PHW_INTERRUPT enable_cb, disable_cb;
+  int dpc_queued;
+  /* subordinate DMA */
+  dma_state_t dma;
+  sp_req_t *dma_req;
+  PVOID dma_va;
+  ULONG dma_len;
+  BOOLEAN dma_write;
+  PVOID dma_base;               /* MapRegisterBase */
+  int dma_flush_requested;
+  int late_flush;               /* completed without ScsiPortFlushDma: stop the channel */
+  int next_valid;               /* an IoMapTransfer waiting behind a requested flush */
+  sp_req_t *next_req;
+  PVOID next_va;
+  ULONG next_len;
+  BOOLEAN next_write;
+  int dma_start_timer;
+  uint64_t dma_apb_at_map;
+  /* the port's one-second tick, running while requests are outstanding */
+  int tick_id;
+  uint64_t reset_hold_until;    /* cycle before which no request is started after a reset */
+  /* sense buffer in host memory for the port's REQUEST SENSE */
+  hostmem_buf_t *sense_buf;
+  PMDL sense_mdl;
+  sp_port_stats_t st;
+  uint64_t *lat;                /* ISR latencies */
+  size_t nlat, caplat;
+};
+
+struct sp_system {
+  DRIVER_OBJECT drv;            /* first: a PDRIVER_OBJECT is an sp_system_t * */
+  uint64_t magic;
+  sim_t *s;
+  hal_machine_t *hal;
+  hal_vf_t *vf;
+  sp_system_config_t cfg;
+  prng_t rng;
+  sp_port_t *port[SP_MAX_ADAPTERS];
+  unsigned nports;
+  char *argument_string;
+};
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+static sp_system_t *sys_of(PVOID drv) {
+  sp_system_t *sys = drv;
+  if (!sys || sys->drv.Type != IO_TYPE_DRIVER || sys->magic != SP_MAGIC) return NULL;
+  return sys;
+}
+
+/* the port whose device extension this is (the miniport passes only the extension) */
+static sp_port_t *port_of(PVOID ext) {
+  if (!ext) return NULL;
+  sp_port_t *const *pp = (sp_port_t *const *)((char *)ext - 16);
+  sp_port_t *p = *pp;
+  if (!p || p->devext != ext) return NULL;
+  return p;
+}
+
+#define SP_VF(p, kind, routine, ...) \
+  hal_vf_report((p)->sys->vf, (kind), (routine), NULL, 0, __builtin_return_address(0), __VA_ARGS__)
+
+static uint64_t tick_cycles(const sp_system_t *sys) {
+  return sys->cfg.tick_cycles ? sys->cfg.tick_cycles : sim_clk_hz(sys->s);
+}
+
+static sp_lu_t *lu_of(sp_port_t *p, UCHAR path, UCHAR target, UCHAR lun) {
+  if (path != 0 || target >= SP_TARGETS || lun >= SP_LUNS) return NULL;
+  return &p->lu[target][lun];
+}
+
+/* The port whose miniport routine is running on this thread: ScsiPortStallExecution and
+ * ScsiPortQuerySystemTime take no extension, so this is how they find their simulation (as a
+ * kernel finds the current processor). Saved and restored around every call into a miniport,
+ * so interleaved simulations in one process each see their own. */
+static _Thread_local sp_port_t *sp_current_;
+
+typedef struct mp_ctx { sp_port_t *prev; unsigned irql; } mp_ctx_t;
+static mp_ctx_t mp_enter(sp_port_t *p) {
+  mp_ctx_t c = {sp_current_, 0};
+  sp_current_ = p;
+  p->in_miniport++;
+  return c;
+}
+static void mp_leave(sp_port_t *p, mp_ctx_t c) {
+  p->in_miniport--;
+  sp_current_ = c.prev;
+}
+/* a miniport routine synchronised with the ISR: at DIRQL */
+static mp_ctx_t call_sync_begin(sp_port_t *p) {
+  unsigned irql = sim_raise_irql(p->sys->s, SIM_DIRQL);
+  mp_ctx_t c = mp_enter(p);
+  c.irql = irql;
+  return c;
+}
+static void call_sync_end(sp_port_t *p, mp_ctx_t c) {
+  mp_leave(p, c);
+  sim_lower_irql(p->sys->s, c.irql);
+}
+
+static void dpc(sim_t *s, void *ctx);
+static void queue_dpc(sp_port_t *p) {
+  if (p->dpc_queued) return;
+  if (sim_queue_dpc(p->sys->s, dpc, p) == 0) p->dpc_queued = 1;
+  else sim_error(p->sys->s, "scsiport: DPC queue full");
+}
+
+/* ---- system ----------------------------------------------------------------------------- */
+
+void sp_system_config_default(sp_system_config_t *cfg) {
+  if (!cfg) return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->bus_reset_hold = 0;
+}
+
+void sp_system_config_hba(sp_system_config_t *cfg, const sim_t *s) {
+  sp_system_config_default(cfg);
+  cfg->nadapters = 1;
+  cfg->adapter[0].mem_base = 0x10010000u;
+  cfg->adapter[0].mem_length = 0x1000u;
+  cfg->adapter[0].irq_line = 1;
+  cfg->adapter[0].dma_channel = s ? sim_hba_dma_chan(s) : 5u;
+}
+
+sp_system_t *sp_system_create(sim_t *s, hal_machine_t *hal, const sp_system_config_t *cfg) {
+  if (!s || !hal || !cfg || cfg->nadapters > SP_MAX_ADAPTERS) {
+    fprintf(stderr, "sp_system_create: bad arguments\n");
+    return NULL;
+  }
+  for (unsigned i = 0; i < cfg->nadapters; i++)
+    if (cfg->adapter[i].mem_length == 0 || cfg->adapter[i].mem_length > SP_MAX_MAPPED ||
+        cfg->adapter[i].irq_line >= 8 || cfg->adapter[i].dma_channel > 7 ||
+        cfg->adapter[i].dma_channel == 4) {
+      fprintf(stderr, "sp_system_create: adapter %u: bad resources\n", i);
+      return NULL;
+    }
+  sp_system_t *sys = calloc(1, sizeof *sys);
+  if (!sys) {
+    fprintf(stderr, "sp_system_create: out of memory\n");
+    return NULL;
+  }
+  sys->drv.Type = IO_TYPE_DRIVER;
+  sys->drv.Size = (CSHORT)sizeof sys->drv;
+  sys->magic = SP_MAGIC;
+  sys->s = s;
+  sys->hal = hal;
+  sys->vf = hal_machine_verifier(hal);
+  sys->cfg = *cfg;
+  if (cfg->argument_string) {
+    sys->argument_string = strdup(cfg->argument_string);
+    if (!sys->argument_string) {
+      free(sys);
+      fprintf(stderr, "sp_system_create: out of memory\n");
+      return NULL;
+    }
+  }
+  sys->cfg.argument_string = sys->argument_string;
+  prng_seed(&sys->rng, sim_seed(s), SP_STREAM);
+  return sys;
+}
+
+static void complete_to_caller(sp_port_t *p, sp_req_t *r);
+static void port_free(sp_port_t *p);
+
+void sp_system_destroy(sp_system_t *sys) {
+  if (!sys) return;
+  for (unsigned i = 0; i < sys->nports; i++) port_free(sys->port[i]);
+  free(sys->argument_string);
+  free(sys);
+}
+
+PDRIVER_OBJECT sp_system_driver_object(sp_system_t *sys) { return sys ? &sys->drv : NULL; }
+unsigned sp_system_port_count(const sp_system_t *sys) { return sys ? sys->nports : 0; }
+sp_port_t *sp_system_port(sp_system_t *sys, unsigned i) {
+  return (sys && i < sys->nports) ? sys->port[i] : NULL;
+}
+sim_t *sp_system_sim(const sp_system_t *sys) { return sys ? sys->s : NULL; }
+hal_vf_t *sp_system_verifier(const sp_system_t *sys) { return sys ? sys->vf : NULL; }
+
+/* ---- ports: creation and teardown -------------------------------------------------------- */
+
+static void port_free(sp_port_t *p) {
+  if (!p) return;
+  sim_t *s = p->sys->s;
+  if (p->irq_connected) sim_irq_disconnect(s, p->isa->irq_line);
+  if (p->tick_id >= 0) sim_timer_cancel(s, p->tick_id);
+  if (p->timer_id >= 0) sim_timer_cancel(s, p->timer_id);
+  if (p->dma_start_timer >= 0) sim_timer_cancel(s, p->dma_start_timer);
+  /* a transfer still mapped is stopped and flushed (its request is still alive) */
+  if (p->adapter && (p->dma == DMA_MAPPED_WAIT_START || p->dma == DMA_STARTED)) {
+    unsigned old = sim_raise_irql(s, SIM_DISPATCH_LEVEL > sim_irql(s) ? SIM_DISPATCH_LEVEL
+                                                                       : sim_irql(s));
+    HalFlushAdapterBuffers(p->adapter, p->dma_req->mdl, p->dma_base, p->dma_va, p->dma_len,
+                           p->dma_write);
+    HalFreeAdapterChannel(p->adapter);
+    sim_lower_irql(s, old);
+    p->dma = DMA_IDLE;
+  }
+  /* outstanding requests end ABORTED */
+  for (unsigned t = 0; t < SP_TARGETS; t++)
+    for (unsigned l = 0; l < SP_LUNS; l++) {
+      sp_lu_t *lu = &p->lu[t][l];
+      sp_req_t *r = lu->active;
+      lu->active = NULL;
+      if (r && !r->completing) {
+        r->srb->SrbStatus = SRB_STATUS_ABORTED;
+        complete_to_caller(p, r);
+      }
+      while ((r = lu->head)) {
+        lu->head = r->next;
+        r->srb->SrbStatus = SRB_STATUS_ABORTED;
+        complete_to_caller(p, r);
+      }
+      free(lu->lu_ext);
+    }
+  sp_req_t *r;
+  while ((r = p->done_head)) {
+    p->done_head = r->next;
+    complete_to_caller(p, r);
+  }
+  if (p->adapter) HalPutDmaAdapter(p->adapter);
+  if (p->dev) hal_device_destroy(p->dev);
+  hostmem_t *m = sim_mem(s);
+  if (p->sense_mdl) IoFreeMdl(p->sense_mdl);
+  if (p->sense_buf) hostmem_buf_free(m, p->sense_buf);
+  if (p->uncached) hostmem_buf_free(m, p->uncached);
+  for (unsigned i = 0; i < p->nmaps; i++) munmap(p->map_res[i], p->map_res_len[i]);
+  if (p->devext) free((char *)p->devext - 16);
+  free(p->lat);
+  free(p);
+}
+
+/* ScsiPortInitialize: for each adapter of the system, a device extension, ConfigInfo filled
+ * from the adapter's resources, HwScsiFindAdapter, the DMA adapter, the interrupt,
+ * HwScsiInitialize. Returns STATUS_SUCCESS when at least one adapter was found. */
+ULONG ScsiPortInitialize(PVOID Argument1, PVOID Argument2,
+                         struct _HW_INITIALIZATION_DATA *HwInitializationData, PVOID HwContext) {
+  (void)Argument2;
+  sp_system_t *sys = sys_of(Argument1);
+  if (!sys) return (ULONG)STATUS_INVALID_PARAMETER;
+  PHW_INITIALIZATION_DATA hw = HwInitializationData;
+  if (!hw || hw->HwInitializationDataSize < sizeof(HW_INITIALIZATION_DATA) ||
+      !hw->HwInitialize || !hw->HwStartIo || !hw->HwFindAdapter || !hw->HwResetBus) {
+    fprintf(stderr, "ScsiPortInitialize: HW_INITIALIZATION_DATA incomplete (size %u)\n",
+            hw ? hw->HwInitializationDataSize : 0u);
+    return (ULONG)STATUS_REVISION_MISMATCH;
+  }
+  if (hw->AdapterInterfaceType != Isa) return (ULONG)STATUS_NO_SUCH_DEVICE;
+  unsigned found = 0;
+  for (unsigned i = 0; i < sys->cfg.nadapters && sys->nports < SP_MAX_ADAPTERS; i++) {
+    const sp_isa_adapter_t *isa = &sys->cfg.adapter[i];
+    sp_port_t *p = calloc(1, sizeof *p);
+    char *ext = calloc(1, 16 + (size_t)hw->DeviceExtensionSize + 16);
+    if (!p || !ext) {
+      free(p);
+      free(ext);
+      return (ULONG)STATUS_INSUFFICIENT_RESOURCES;
+    }
+    *(sp_port_t **)ext = p;
+    p->devext = ext + 16;
+    p->sys = sys;
+    p->index = sys->nports;
+    p->hw = *hw;
+    p->isa = isa;
+    p->tick_id = p->timer_id = p->dma_start_timer = -1;
+    for (unsigned t = 0; t < SP_TARGETS; t++)
+      for (unsigned l = 0; l < SP_LUNS; l++) {
+        p->lu[t][l].target = (UCHAR)t;
+        p->lu[t][l].lun = (UCHAR)l;
+      }
+    PORT_CONFIGURATION_INFORMATION *c = &p->cfg;
+    c->Length = sizeof *c;
+    c->SystemIoBusNumber = 0;
+    c->AdapterInterfaceType = Isa;
+    c->BusInterruptLevel = isa->irq_line;
+    c->BusInterruptVector = isa->irq_line;
+    c->InterruptMode = LevelSensitive;
+    c->MaximumTransferLength = SP_UNINITIALIZED_VALUE;
+    c->NumberOfPhysicalBreaks = SP_UNINITIALIZED_VALUE;
+    c->DmaChannel = isa->dma_channel;
+    c->DmaPort = SP_UNINITIALIZED_VALUE;
+    c->DmaWidth = Width8Bits;
+    c->DmaSpeed = Compatible;
+    c->NumberOfAccessRanges = hw->NumberOfAccessRanges ? hw->NumberOfAccessRanges : 1;
+    if (c->NumberOfAccessRanges > 4) c->NumberOfAccessRanges = 4;
+    p->ranges[0].RangeStart.QuadPart = isa->mem_base;
+    p->ranges[0].RangeLength = isa->mem_length;
+    p->ranges[0].RangeInMemory = TRUE;
+    c->AccessRanges = (ACCESS_RANGE(*)[])p->ranges;
+    c->NumberOfBuses = 1;
+    memset(c->InitiatorBusId, 7, sizeof c->InitiatorBusId);
+    c->MapBuffers = hw->MapBuffers;
+    c->NeedPhysicalAddresses = hw->NeedPhysicalAddresses;
+    c->TaggedQueuing = hw->TaggedQueuing;
+    c->AutoRequestSense = hw->AutoRequestSense;
+    c->MultipleRequestPerLu = hw->MultipleRequestPerLu;
+    c->ReceiveEvent = hw->ReceiveEvent;
+    c->MaximumNumberOfTargets = SP_TARGETS;
+    c->MaximumNumberOfLogicalUnits = SP_LUNS;
+    c->DeviceExtensionSize = hw->DeviceExtensionSize;
+    c->SpecificLuExtensionSize = hw->SpecificLuExtensionSize;
+    c->SrbExtensionSize = hw->SrbExtensionSize;
+    sys->port[sys->nports++] = p; /* visible to ScsiPortGetDeviceBase during FindAdapter */
+    BOOLEAN again = FALSE;
+    mp_ctx_t fc = mp_enter(p); /* at the caller's IRQL (PASSIVE_LEVEL at DriverEntry) */
+    /* a private copy per call: the miniport may parse it destructively */
+    char *arg = sys->argument_string ? strdup(sys->argument_string) : NULL;
+    ULONG r = hw->HwFindAdapter(p->devext, HwContext, NULL, arg, c, &again);
+    free(arg);
+    mp_leave(p, fc);
+    if (r != SP_RETURN_FOUND) {
+      sys->nports--;
+      sys->port[sys->nports] = NULL;
+      port_free(p);
+      continue;
+    }
+    /* the DMA adapter for a system-DMA HBA */
+    if (!c->Master && c->DmaChannel != SP_UNINITIALIZED_VALUE) {
+      p->dev = hal_device_create(sys->hal, 0);
+      DEVICE_DESCRIPTION d;
+      memset(&d, 0, sizeof d);
+      d.Version = DEVICE_DESCRIPTION_VERSION;
+      d.Master = FALSE;
+      d.ScatterGather = FALSE;
+      d.DemandMode = c->DemandMode;
+      d.Dma32BitAddresses = c->Dma32BitAddresses;
+      d.DmaChannel = c->DmaChannel;
+      d.InterfaceType = Isa;
+      d.DmaWidth = c->DmaWidth;
+      d.DmaSpeed = c->DmaSpeed;
+      d.MaximumLength = c->MaximumTransferLength == SP_UNINITIALIZED_VALUE
+                            ? (c->DmaChannel >= 4 ? 128u * 1024u : 64u * 1024u)
+                            : c->MaximumTransferLength;
+      d.DmaPort = c->DmaPort;
+      p->adapter = p->dev ? HalGetDmaAdapter(p->dev, &d, &p->map_regs_max) : NULL;
+      if (!p->adapter) {
+        fprintf(stderr, "ScsiPortInitialize: adapter %u: IoGetDmaAdapter failed for channel "
+                        "%u, width %d\n", i, (unsigned)c->DmaChannel, (int)c->DmaWidth);
+        sys->nports--;
+        sys->port[sys->nports] = NULL;
+        port_free(p);
+        continue;
+      }
+      /* the largest transfer the map registers allow */
+      ULONG lim = (p->map_regs_max - 1u) * PAGE_SIZE;
+      if (c->MaximumTransferLength == SP_UNINITIALIZED_VALUE || c->MaximumTransferLength > lim)
+        c->MaximumTransferLength = lim;
+      if (c->NumberOfPhysicalBreaks == SP_UNINITIALIZED_VALUE ||
+          c->NumberOfPhysicalBreaks > p->map_regs_max - 1u)
+        c->NumberOfPhysicalBreaks = p->map_regs_max - 1u;
+    }
+    /* the port's sense buffer for autosense */
+    hostmem_t *m = sim_mem(sys->s);
+    p->sense_buf = hostmem_buf_alloc(m, SP_SENSE_BYTES, 0, HOSTMEM_PLACE_BELOW_16M);
+    if (p->sense_buf) {
+      p->sense_mdl = IoAllocateMdl(p->sense_buf->va, SP_SENSE_BYTES, FALSE, FALSE, NULL);
+      if (p->sense_mdl) MmBuildMdlForNonPagedPool(p->sense_mdl);
+    }
+    if (!p->sense_mdl) {
+      fprintf(stderr, "ScsiPortInitialize: out of host memory for the sense buffer\n");
+      sys->nports--;
+      sys->port[sys->nports] = NULL;
+      port_free(p);
+      continue;
+    }
+    for (unsigned t = 0; t < SP_TARGETS; t++)
+      for (unsigned l = 0; l < SP_LUNS; l++)
+        if (hw->SpecificLuExtensionSize)
+          p->lu[t][l].lu_ext = calloc(1, hw->SpecificLuExtensionSize);
+    p->found = 1;
+    /* interrupt, then HwScsiInitialize synchronised with it */
+    if (hw->HwInterrupt) {
+      extern void sp_isr_(sim_t * s, unsigned line, void *ctx);
+      if (sim_irq_connect(sys->s, isa->irq_line, sp_isr_, p) == 0) p->irq_connected = 1;
+    }
+    mp_ctx_t mc = call_sync_begin(p);
+    BOOLEAN ok = hw->HwInitialize(p->devext);
+    call_sync_end(p, mc);
+    if (!ok) {
+      fprintf(stderr, "ScsiPortInitialize: adapter %u: HwScsiInitialize returned FALSE\n", i);
+      sys->nports--;
+      sys->port[sys->nports] = NULL;
+      port_free(p);
+      continue;
+    }
+    p->initialized = 1;
+    p->ready = 1;
+    found++;
+    (void)again;
+  }
+  return found ? (ULONG)STATUS_SUCCESS : (ULONG)STATUS_NO_SUCH_DEVICE;
+}
+
+/* ---- capabilities and statistics --------------------------------------------------------- */
+
+int sp_port_capabilities(const sp_port_t *p, IO_SCSI_CAPABILITIES *out) {
+  if (!p || !out) return -1;
+  memset(out, 0, sizeof *out);
+  out->Length = sizeof *out;
+  out->MaximumTransferLength = p->cfg.MaximumTransferLength;
+  out->MaximumPhysicalPages = p->cfg.NumberOfPhysicalBreaks + 1u;
+  out->AlignmentMask = p->cfg.AlignmentMask;
+  out->TaggedQueuing = p->cfg.TaggedQueuing;
+  out->AdapterScansDown = p->cfg.AdapterScansDown;
+  out->AdapterUsesPio = FALSE;
+  return 0;
+}
+UCHAR sp_port_initiator_id(const sp_port_t *p) { return p ? p->cfg.InitiatorBusId[0] : 0; }
+UCHAR sp_port_max_targets(const sp_port_t *p) {
+  return p ? (p->cfg.MaximumNumberOfTargets > SP_TARGETS ? SP_TARGETS
+                                                         : p->cfg.MaximumNumberOfTargets) : 0;
+}
+UCHAR sp_port_max_luns(const sp_port_t *p) {
+  return p ? (p->cfg.MaximumNumberOfLogicalUnits > SP_LUNS ? SP_LUNS
+                                                           : p->cfg.MaximumNumberOfLogicalUnits)
+           : 0;
+}
+void sp_port_stats(const sp_port_t *p, sp_port_stats_t *out) {
+  if (!out) return;
+  if (!p) {
+    memset(out, 0, sizeof *out);
+    return;
+  }
+  *out = p->st;
+}
+size_t sp_port_isr_latencies(const sp_port_t *p, uint64_t *out, size_t max) {
+  if (!p) return 0;
+  if (out) memcpy(out, p->lat, (p->nlat < max ? p->nlat : max) * sizeof *out);
+  return p->nlat;
+}
+
+/* ---- the upper edge: sp_execute ---------------------------------------------------------- */
+
+static void tick_arm(sp_port_t *p);
+static void start_next(sp_port_t *p);
+
+static int mdl_contains(PMDL mdl, PVOID va, ULONG len) {
+  if (!mdl) return 0;
+  uintptr_t b = (uintptr_t)MmGetMdlVirtualAddress(mdl), v = (uintptr_t)va;
+  return v >= b && (uint64_t)(v - b) + len <= mdl->ByteCount;
+}
+
+NTSTATUS sp_execute(sp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, sp_completion_fn done,
+                    void *ctx) {
+  if (!p || !Srb || !done || !p->initialized) return STATUS_INVALID_PARAMETER;
+  sim_t *s = p->sys->s;
+  if (sim_irql(s) > SIM_DISPATCH_LEVEL) {
+    hal_vf_report(p->sys->vf, HAL_VF_WRONG_IRQL, "sp_execute", NULL, 0,
+                  __builtin_return_address(0), "called at IRQL %u; needs <= DISPATCH_LEVEL",
+                  sim_irql(s));
+    return STATUS_INVALID_PARAMETER;
+  }
+  int data = (Srb->SrbFlags & (SRB_FLAGS_DATA_IN | SRB_FLAGS_DATA_OUT)) != 0;
+  switch (Srb->Function) {
+    case SRB_FUNCTION_EXECUTE_SCSI:
+      if (Srb->CdbLength == 0 || Srb->CdbLength > 16) {
+        fprintf(stderr, "sp_execute: CdbLength %u\n", Srb->CdbLength);
+        return STATUS_INVALID_PARAMETER;
+      }
+      if (data && (Srb->DataTransferLength == 0 || !Srb->DataBuffer ||
+                   !mdl_contains(Mdl, Srb->DataBuffer, Srb->DataTransferLength))) {
+        fprintf(stderr, "sp_execute: a data transfer needs DataBuffer/DataTransferLength "
+                        "inside the MDL\n");
+        return STATUS_INVALID_PARAMETER;
+      }
+      break;
+    case SRB_FUNCTION_RESET_BUS:
+    case SRB_FUNCTION_ABORT_COMMAND:
+    case SRB_FUNCTION_RESET_DEVICE:
+      data = 0;
+      break;
+    default:
+      fprintf(stderr, "sp_execute: Function 0x%02x not supported\n", Srb->Function);
+      return STATUS_INVALID_PARAMETER;
+  }
+  if (!data) Srb->DataTransferLength = 0;
+  sp_lu_t *lu = lu_of(p, Srb->PathId, Srb->TargetId, Srb->Lun);
+  if (!lu || Srb->TargetId == p->cfg.InitiatorBusId[0]) return STATUS_DEVICE_DOES_NOT_EXIST;
+  sp_req_t *r = calloc(1, sizeof *r);
+  if (!r) return STATUS_INSUFFICIENT_RESOURCES;
+  r->srb = Srb;
+  r->mdl = data ? Mdl : NULL;
+  r->done = done;
+  r->ctx = ctx;
+  r->lu = lu;
+  if (p->hw.SrbExtensionSize) {
+    if (p->hw.NeedPhysicalAddresses) {
+      r->srb_ext_buf = hostmem_buf_alloc(sim_mem(s), p->hw.SrbExtensionSize, 0,
+                                         HOSTMEM_PLACE_BELOW_16M);
+      if (r->srb_ext_buf) {
+        r->srb_ext = r->srb_ext_buf->va;
+        memset(r->srb_ext, 0, p->hw.SrbExtensionSize);
+      }
+    } else {
+      r->srb_ext = calloc(1, p->hw.SrbExtensionSize);
+    }
+    if (!r->srb_ext) {
+      free(r);
+      return STATUS_INSUFFICIENT_RESOURCES;
+    }
+  }
+  Srb->SrbExtension = r->srb_ext;
+  Srb->OriginalRequest = r;
+  Srb->SrbStatus = SRB_STATUS_PENDING;
+  Srb->ScsiStatus = 0;
+  Srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
+  r->timeout_left = Srb->TimeOutValue ? Srb->TimeOutValue : 10u;
+  unsigned old = sim_raise_irql(s, SIM_DISPATCH_LEVEL);
+  if (lu->tail) lu->tail->next = r;
+  else lu->head = r;
+  lu->tail = r;
+  start_next(p);
+  sim_lower_irql(s, old);
+  return STATUS_PENDING;
+}
+
+/* ---- starting requests ------------------------------------------------------------------- */
+
+static void process(sp_port_t *p);
+
+/* At DISPATCH_LEVEL: give HwScsiStartIo the next queued request of an idle LU. */
+static void start_next(sp_port_t *p) {
+  sim_t *s = p->sys->s;
+  while (p->ready && !p->in_miniport && sim_cycle(s) >= p->reset_hold_until) {
+    sp_lu_t *lu = NULL;
+    unsigned n = SP_TARGETS * SP_LUNS;
+    for (unsigned k = 0; k < n; k++) {
+      unsigned i = (p->rr + k) % n;
+      sp_lu_t *c = &p->lu[i / SP_LUNS][i % SP_LUNS];
+      if (c->head && !c->active) {
+        lu = c;
+        p->rr = (i + 1) % n;
+        break;
+      }
+    }
+    if (!lu) return;
+    sp_req_t *r = lu->head;
+    lu->head = r->next;
+    if (!lu->head) lu->tail = NULL;
+    r->next = NULL;
+    lu->active = r;
+    r->active = 1;
+    r->srb->SrbFlags |= SRB_FLAGS_IS_ACTIVE;
+    p->ready = 0;
+    p->st.srbs_started++;
+    tick_arm(p);
+    mp_ctx_t mc = call_sync_begin(p);
+    BOOLEAN ok = p->hw.HwStartIo(p->devext, r->srb);
+    call_sync_end(p, mc);
+    if (!ok && r->active && !r->completing) {
+      /* documented: FALSE means the miniport did not take the request; the port completes it */
+      r->srb->SrbStatus = SRB_STATUS_ERROR;
+      lu->active = NULL;
+      r->active = 0;
+      r->completing = 1;
+      if (p->done_tail) p->done_tail->next = r;
+      else p->done_head = r;
+      p->done_tail = r;
+      p->ready = 1;
+    }
+    process(p);
+  }
+}
+
+/* ---- interrupts, DPC --------------------------------------------------------------------- */
+
+void sp_isr_(sim_t *s, unsigned line, void *ctx);
+void sp_isr_(sim_t *s, unsigned line, void *ctx) {
+  sp_port_t *p = ctx;
+  uint64_t lat = sim_cycle(s) - sim_irq_assert_cycle(s, line);
+  if (p->ints_disabled) return;
+  mp_ctx_t ic = mp_enter(p); /* the ISR already runs at DIRQL */
+  BOOLEAN mine = p->hw.HwInterrupt(p->devext);
+  mp_leave(p, ic);
+  if (!mine) {
+    p->st.interrupts_not_ours++;
+    return;
+  }
+  p->st.interrupts++;
+  if (p->nlat == p->caplat) {
+    size_t nc = p->caplat ? 2 * p->caplat : 256;
+    uint64_t *nl = realloc(p->lat, nc * sizeof *nl);
+    if (nl) {
+      p->lat = nl;
+      p->caplat = nc;
+    }
+  }
+  if (p->nlat < p->caplat) p->lat[p->nlat++] = lat;
+  if (!p->st.isr_latency_n || lat < p->st.isr_latency_min) p->st.isr_latency_min = lat;
+  if (lat > p->st.isr_latency_max) p->st.isr_latency_max = lat;
+  p->st.isr_latency_sum += lat;
+  p->st.isr_latency_n++;
+  queue_dpc(p);
+}
+
+static void dpc(sim_t *s, void *ctx) {
+  (void)s;
+  sp_port_t *p = ctx;
+  p->dpc_queued = 0;
+  process(p);
+  start_next(p);
+}
+
+/* ---- subordinate DMA --------------------------------------------------------------------- */
+
+static void dma_started(sp_port_t *p) {
+  if (p->dma != DMA_MAPPED_WAIT_START) return;
+  p->dma = DMA_STARTED;
+  p->st.dma_started_calls++;
+  if (!p->hw.HwDmaStarted) return;
+  mp_ctx_t mc = call_sync_begin(p);
+  p->hw.HwDmaStarted(p->devext);
+  call_sync_end(p, mc);
+}
+
+static void dma_window_fired(sim_t *s, void *ctx) {
+  (void)s;
+  sp_port_t *p = ctx;
+  p->dma_start_timer = -1;
+  dma_started(p);
+  process(p);
+  start_next(p);
+}
+
+static IO_ALLOCATION_ACTION adapter_control(PDEVICE_OBJECT DeviceObject, PIRP Irp,
+                                            PVOID MapRegisterBase, PVOID Context);
+
+/* the mapping, once the channel is granted: MapTransfer programs the 8237, then after the
+ * seeded window HwScsiDmaStarted */
+static void dma_map_now(sp_port_t *p) {
+  sim_t *s = p->sys->s;
+  ULONG len = p->dma_len;
+  uint64_t apb0 = sim_apb_count(s);
+  HalMapTransfer(p->adapter, p->dma_req->mdl, p->dma_base, p->dma_va, &len, p->dma_write);
+  p->st.apb_accesses_dma += sim_apb_count(s) - apb0;
+  p->dma = DMA_MAPPED_WAIT_START;
+  uint32_t max = p->sys->cfg.dma_start_window_max;
+  uint64_t w = max ? prng_below(&p->sys->rng, (uint64_t)max + 1u) : 0;
+  if (w) {
+    p->dma_start_timer = sim_timer_start(s, w, dma_window_fired, p);
+    if (p->dma_start_timer < 0) dma_started(p);
+  } else {
+    dma_started(p);
+  }
+}
+
+static IO_ALLOCATION_ACTION adapter_control(PDEVICE_OBJECT DeviceObject, PIRP Irp,
+                                            PVOID MapRegisterBase, PVOID Context) {
+  (void)DeviceObject;
+  (void)Irp;
+  sp_port_t *p = Context;
+  p->dma_base = MapRegisterBase;
+  if (p->dma == DMA_WAIT_CHANNEL) {
+    if (p->dma_flush_requested) {  /* cancelled while waiting: give the channel back */
+      p->dma = DMA_IDLE;
+      p->dma_req = NULL;
+      p->dma_flush_requested = 0;
+      p->st.dma_cancelled++;
+      return DeallocateObject;
+    }
+    dma_map_now(p);
+  }
+  return KeepObject;
+}
+
+static void dma_flush(sp_port_t *p) {
+  if (p->dma == DMA_PENDING) { /* before HwScsiDmaStarted: cancelled, nothing was mapped */
+    p->dma = DMA_IDLE;
+    p->dma_req = NULL;
+    p->st.dma_cancelled++;
+    return;
+  }
+  if (p->dma == DMA_WAIT_CHANNEL) return; /* adapter_control gives it back */
+  if (p->dma == DMA_MAPPED_WAIT_START) {  /* mapped, DmaStarted not called: cancel */
+    if (p->dma_start_timer >= 0) sim_timer_cancel(p->sys->s, p->dma_start_timer);
+    p->dma_start_timer = -1;
+    p->st.dma_cancelled++;
+  }
+  if (p->dma == DMA_MAPPED_WAIT_START || p->dma == DMA_STARTED) {
+    HalFlushAdapterBuffers(p->adapter, p->dma_req->mdl, p->dma_base, p->dma_va, p->dma_len,
+                           p->dma_write);
+    HalFreeAdapterChannel(p->adapter);
+    p->st.flushes++;
+  }
+  p->dma = DMA_IDLE;
+  p->dma_req = NULL;
+}
+
+/* ---- completion ------------------------------------------------------------------------- */
+
+static void complete_to_caller(sp_port_t *p, sp_req_t *r) {
+  PSCSI_REQUEST_BLOCK srb = r->srb;
+  srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
+  srb->SrbExtension = NULL;
+  if (r->srb_ext_buf) hostmem_buf_free(sim_mem(p->sys->s), r->srb_ext_buf);
+  else free(r->srb_ext);
+  p->st.srbs_completed++;
+  unsigned old = sim_raise_irql(p->sys->s, SIM_DISPATCH_LEVEL > sim_irql(p->sys->s)
+                                               ? SIM_DISPATCH_LEVEL : sim_irql(p->sys->s));
+  r->done(srb, r->ctx);
+  sim_lower_irql(p->sys->s, old);
+  free(r);
+}
+
+/* a completed request: port autosense, or back to the caller */
+static void finish(sp_port_t *p, sp_req_t *r) {
+  PSCSI_REQUEST_BLOCK srb = r->srb;
+  if (r->is_sense) {
+    sp_req_t *orig = r->sense_for;
+    PSCSI_REQUEST_BLOCK o = orig->srb;
+    if (SRB_STATUS(srb->SrbStatus) == SRB_STATUS_SUCCESS ||
+        SRB_STATUS(srb->SrbStatus) == SRB_STATUS_DATA_OVERRUN) {
+      ULONG n = srb->DataTransferLength;
+      if (n > o->SenseInfoBufferLength) n = o->SenseInfoBufferLength;
+      memcpy(o->SenseInfoBuffer, p->sense_buf->va, n);
+      o->SenseInfoBufferLength = (UCHAR)n;
+      o->SrbStatus |= SRB_STATUS_AUTOSENSE_VALID;
+    } else {
+      o->SenseInfoBufferLength = 0;
+    }
+    free(r->srb_ext);
+    free(r);
+    complete_to_caller(p, orig);
+    return;
+  }
+  if (srb->Function == SRB_FUNCTION_EXECUTE_SCSI &&
+      SRB_STATUS(srb->SrbStatus) == SRB_STATUS_ERROR &&
+      srb->ScsiStatus == SCSISTAT_CHECK_CONDITION &&
+      !(srb->SrbStatus & SRB_STATUS_AUTOSENSE_VALID) &&
+      !(srb->SrbFlags & SRB_FLAGS_DISABLE_AUTOSENSE) && srb->SenseInfoBuffer &&
+      srb->SenseInfoBufferLength) {
+    /* port autosense: REQUEST SENSE on the same LU, ahead of everything queued there */
+    sp_req_t *q = calloc(1, sizeof *q);
+    if (q) {
+      PSCSI_REQUEST_BLOCK ss = &q->sense_srb;
+      memset(ss, 0, sizeof *ss);
+      ss->Length = sizeof *ss;
+      ss->Function = SRB_FUNCTION_EXECUTE_SCSI;
+      ss->PathId = srb->PathId;
+      ss->TargetId = srb->TargetId;
+      ss->Lun = srb->Lun;
+      ss->CdbLength = 6;
+      ULONG n = srb->SenseInfoBufferLength < SP_SENSE_BYTES ? srb->SenseInfoBufferLength
+                                                            : SP_SENSE_BYTES;
+      ss->Cdb[0] = SCSIOP_REQUEST_SENSE;
+      ss->Cdb[4] = (UCHAR)n;
+      ss->SrbFlags = SRB_FLAGS_DATA_IN | SRB_FLAGS_DISABLE_AUTOSENSE |
+                     SRB_FLAGS_DISABLE_DISCONNECT;
+      ss->DataTransferLength = n;
+      ss->DataBuffer = p->sense_buf->va;
+      ss->TimeOutValue = 2;
+      ss->SrbStatus = SRB_STATUS_PENDING;
+      ss->OriginalRequest = q;
+      q->srb = ss;
+      q->mdl = p->sense_mdl;
+      q->lu = r->lu;
+      q->is_sense = 1;
+      q->sense_for = r;
+      q->timeout_left = 2;
+      if (p->hw.SrbExtensionSize) {
+        q->srb_ext = calloc(1, p->hw.SrbExtensionSize);
+        ss->SrbExtension = q->srb_ext;
+      }
+      if (!p->hw.SrbExtensionSize || q->srb_ext) {
+        q->next = r->lu->head;
+        r->lu->head = q;
+        if (!r->lu->tail) r->lu->tail = q;
+        return;
+      }
+      free(q);
+    }
+  }
+  complete_to_caller(p, r);
+}
+
+/* At DISPATCH_LEVEL: act on what the miniport notified. Order: the DMA flush first, then the
+ * pending map, then completions, then NextRequest and the rest (docs/scsiport.md). */
+static void process(sp_port_t *p) {
+  sim_t *s = p->sys->s;
+  if (p->dma_flush_requested && p->dma != DMA_WAIT_CHANNEL) {
+    p->dma_flush_requested = 0;
+    dma_flush(p);
+  }
+  if (p->next_valid && p->dma == DMA_IDLE) {
+    p->next_valid = 0;
+    p->dma = DMA_PENDING;
+    p->dma_req = p->next_req;
+    p->dma_va = p->next_va;
+    p->dma_len = p->next_len;
+    p->dma_write = p->next_write;
+  }
+  if (p->dma == DMA_PENDING) {
+    p->dma = DMA_WAIT_CHANNEL;
+    p->dma_apb_at_map = sim_apb_count(s);
+    ULONG regs = ADDRESS_AND_SIZE_TO_SPAN_PAGES(p->dma_va, p->dma_len);
+    if (regs > p->map_regs_max) regs = p->map_regs_max;
+    uint64_t apb0 = sim_apb_count(s);
+    NTSTATUS st = HalAllocateAdapterChannel(p->adapter, p->dev, regs, adapter_control, p);
+    p->st.apb_accesses_dma += sim_apb_count(s) - apb0;
+    if (st != STATUS_SUCCESS) {
+      sim_error(s, "scsiport: AllocateAdapterChannel for %u map registers failed (0x%08x)",
+                (unsigned)regs, (unsigned)st);
+      p->dma = DMA_IDLE;
+      p->dma_req = NULL;
+    }
+  }
+  sp_req_t *r;
+  while ((r = p->done_head)) {
+    p->done_head = r->next;
+    if (!p->done_head) p->done_tail = NULL;
+    r->next = NULL;
+    if (p->late_flush && p->dma_req == r) {
+      /* completed without ScsiPortFlushDma: the port stops the channel without the flush
+       * (FreeAdapterChannel; the HAL reports the unflushed mapping too) before the caller
+       * sees the request, so bounced device-to-memory data never reaches its buffer */
+      p->late_flush = 0;
+      if (p->dma == DMA_WAIT_CHANNEL) {
+        p->dma_flush_requested = 1; /* adapter_control gives the channel back */
+      } else {
+        if (p->dma == DMA_MAPPED_WAIT_START || p->dma == DMA_STARTED) {
+          if (p->dma_start_timer >= 0) sim_timer_cancel(s, p->dma_start_timer);
+          p->dma_start_timer = -1;
+          HalFreeAdapterChannel(p->adapter);
+        }
+        p->dma = DMA_IDLE;
+        p->dma_req = NULL;
+      }
+    }
+    finish(p, r);
+  }
+  if (p->reset_detected) {
+    p->reset_detected = 0;
+    p->st.bus_resets++;
+    p->reset_hold_until = sim_cycle(s) + (uint64_t)p->sys->cfg.bus_reset_hold * tick_cycles(p->sys);
+  }
+  if (p->want_next) {
+    p->want_next = 0;
+    p->ready = 1;
+  }
+  if (p->disable_cb) {
+    PHW_INTERRUPT cb = p->disable_cb;
+    p->disable_cb = NULL;
+    p->ints_disabled = 1;
+    mp_ctx_t dc = mp_enter(p);
+    cb(p->devext); /* at DISPATCH_LEVEL with the port's interrupt ignored */
+    mp_leave(p, dc);
+  }
+  if (p->enable_cb) {
+    PHW_INTERRUPT cb = p->enable_cb;
+    p->enable_cb = NULL;
+    p->ints_disabled = 0;
+    mp_ctx_t mc = call_sync_begin(p);
+    cb(p->devext);
+    call_sync_end(p, mc);
+  }
+  if (p->timer_requested) {
+    extern void sp_timer_fired_(sim_t * s, void *ctx);
+    p->timer_requested = 0;
+    if (p->timer_id >= 0) sim_timer_cancel(s, p->timer_id);
+    p->timer_id = -1;
+    if (p->timer_routine && p->timer_us) {
+      uint64_t cyc = (uint64_t)p->timer_us * tick_cycles(p->sys) / 1000000u;
+      p->timer_id = sim_timer_start(s, cyc ? cyc : 1, sp_timer_fired_, p);
+    }
+  }
+}
+
+void sp_timer_fired_(sim_t *s, void *ctx);
+void sp_timer_fired_(sim_t *s, void *ctx) {
+  (void)s;
+  sp_port_t *p = ctx;
+  p->timer_id = -1;
+  PHW_TIMER fn = p->timer_routine;
+  if (!fn) return;
+  mp_ctx_t mc = call_sync_begin(p);
+  fn(p->devext);
+  call_sync_end(p, mc);
+  process(p);
+  start_next(p);
+}
+
+/* ---- timeouts --------------------------------------------------------------------------- */
+
+static int any_active(sp_port_t *p) {
+  for (unsigned t = 0; t < SP_TARGETS; t++)
+    for (unsigned l = 0; l < SP_LUNS; l++)
+      if (p->lu[t][l].active) return 1;
+  return 0;
+}
+
+static void tick(sim_t *s, void *ctx);
+static void tick_arm(sp_port_t *p) {
+  if (p->tick_id >= 0) return;
+  p->tick_id = sim_timer_start(p->sys->s, tick_cycles(p->sys), tick, p);
+}
+
+/* the one-second timer: counts down each active request's TimeOutValue; at zero the bus is
+ * reset with HwScsiResetBus and every request still active on it completes (TIMEOUT for the
+ * one that ran out, BUS_RESET for the others) */
+static void tick(sim_t *s, void *ctx) {
+  sp_port_t *p = ctx;
+  p->tick_id = -1;
+  int expired = 0;
+  for (unsigned t = 0; t < SP_TARGETS; t++)
+    for (unsigned l = 0; l < SP_LUNS; l++) {
+      sp_req_t *r = p->lu[t][l].active;
+      if (r && !r->completing && r->timeout_left && --r->timeout_left == 0) {
+        r->timed_out = 1;
+        expired = 1;
+      }
+    }
+  if (expired) {
+    p->st.timeouts++;
+    mp_ctx_t mc = call_sync_begin(p);
+    p->hw.HwResetBus(p->devext, 0);
+    call_sync_end(p, mc);
+    /* whatever the miniport did not complete, the port does */
+    for (unsigned t = 0; t < SP_TARGETS; t++)
+      for (unsigned l = 0; l < SP_LUNS; l++) {
+        sp_req_t *r = p->lu[t][l].active;
+        if (!r) continue;
+        r->srb->SrbStatus = r->timed_out ? SRB_STATUS_TIMEOUT : SRB_STATUS_BUS_RESET;
+        p->lu[t][l].active = NULL;
+        r->active = 0;
+        r->completing = 1;
+        if (p->dma_req == r) p->dma_flush_requested = 1;
+        if (p->done_tail) p->done_tail->next = r;
+        else p->done_head = r;
+        p->done_tail = r;
+      }
+    /* requests the miniport completed during the reset: a timed-out one reports TIMEOUT */
+    for (sp_req_t *r = p->done_head; r; r = r->next)
+      if (r->timed_out) r->srb->SrbStatus = SRB_STATUS_TIMEOUT;
+    p->ready = 1;
+    process(p);
+    start_next(p);
+  }
+  if (any_active(p)) tick_arm(p);
+  (void)s;
+}
+
+/* ---- ScsiPortNotification and friends ---------------------------------------------------- */
+
+static void request_complete(sp_port_t *p, PSCSI_REQUEST_BLOCK srb, const char *routine) {
+  sp_req_t *r = srb ? srb->OriginalRequest : NULL;
+  sp_lu_t *lu = srb ? lu_of(p, srb->PathId, srb->TargetId, srb->Lun) : NULL;
+  if (!r || !lu || lu->active != r || !r->active) {
+    SP_VF(p, HAL_VF_SRB_COMPLETED_TWICE, routine,
+          "SRB %p (target %u lun %u) is not an active request", (void *)srb,
+          srb ? srb->TargetId : 0u, srb ? srb->Lun : 0u);
+    return;
+  }
+  UCHAR st = SRB_STATUS(srb->SrbStatus);
+  if (st == SRB_STATUS_PENDING || (st > SRB_STATUS_LINK_DOWN && st != SRB_STATUS_INTERNAL_ERROR)) {
+    SP_VF(p, HAL_VF_SRB_BAD_STATUS, routine, "SRB %p completed with SrbStatus 0x%02x",
+          (void *)srb, srb->SrbStatus);
+    srb->SrbStatus = SRB_STATUS_ERROR;
+  }
+  if (p->dma_req == r && p->dma != DMA_IDLE && !p->dma_flush_requested) {
+    SP_VF(p, HAL_VF_SRB_UNFLUSHED, routine,
+          "SRB %p completed with its system-DMA mapping not flushed (ScsiPortFlushDma "
+          "missing): a device-to-memory transfer's data is still in the map registers",
+          (void *)srb);
+    /* the caller gets the request as the miniport left it; the port releases the channel
+     * after the completion */
+    p->late_flush = 1;
+  }
+  lu->active = NULL;
+  r->active = 0;
+  r->completing = 1;
+  r->next = NULL;
+  if (p->done_tail) p->done_tail->next = r;
+  else p->done_head = r;
+  p->done_tail = r;
+  queue_dpc(p);
+}
+
+VOID ScsiPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDeviceExtension,
+                          ...) {
+  sp_port_t *p = port_of(HwDeviceExtension);
+  if (!p) return;
+  va_list ap;
+  va_start(ap, HwDeviceExtension);
+  switch (NotificationType) {
+    case RequestComplete: {
+      PSCSI_REQUEST_BLOCK srb = va_arg(ap, PSCSI_REQUEST_BLOCK);
+      request_complete(p, srb, "ScsiPortNotification(RequestComplete)");
+      break;
+    }
+    case NextRequest:
+      p->want_next = 1;
+      queue_dpc(p);
+      break;
+    case NextLuRequest: {
+      UCHAR path = (UCHAR)va_arg(ap, int), target = (UCHAR)va_arg(ap, int),
+            lun = (UCHAR)va_arg(ap, int);
+      sp_lu_t *lu = lu_of(p, path, target, lun);
+      if (lu && lu->active && !p->cfg.TaggedQueuing)
+        SP_VF(p, HAL_VF_NEXTLU_WHILE_ACTIVE, "ScsiPortNotification(NextLuRequest)",
+              "target %u lun %u still has an untagged request active", target, lun);
+      p->want_next = 1;
+      queue_dpc(p);
+      break;
+    }
+    case ResetDetected:
+      p->reset_detected = 1;
+      queue_dpc(p);
+      break;
+    case CallDisableInterrupts:
+      p->disable_cb = va_arg(ap, PHW_INTERRUPT);
+      queue_dpc(p);
+      break;
+    case CallEnableInterrupts:
+      p->enable_cb = va_arg(ap, PHW_INTERRUPT);
+      queue_dpc(p);
+      break;
+    case RequestTimerCall:
+      p->timer_routine = va_arg(ap, PHW_TIMER);
+      p->timer_us = va_arg(ap, ULONG);
+      p->timer_requested = 1;
+      queue_dpc(p);
+      break;
+    default:
+      SP_VF(p, HAL_VF_SCSIPORT_MISUSE, "ScsiPortNotification", "notification type %d is not "
+            "implemented", (int)NotificationType);
+      break;
+  }
+  va_end(ap);
+}
+
+VOID ScsiPortCompleteRequest(PVOID HwDeviceExtension, UCHAR PathId, UCHAR TargetId, UCHAR Lun,
+                             UCHAR SrbStatus) {
+  sp_port_t *p = port_of(HwDeviceExtension);
+  if (!p) return;
+  for (unsigned t = 0; t < SP_TARGETS; t++)
+    for (unsigned l = 0; l < SP_LUNS; l++) {
+      if ((PathId != 0xFF && PathId != 0) || (TargetId != 0xFF && TargetId != t) ||
+          (Lun != 0xFF && Lun != l))
+        continue;
+      sp_req_t *r = p->lu[t][l].active;
+      if (!r) continue;
+      r->srb->SrbStatus = SrbStatus;
+      if (p->dma_req == r && p->dma != DMA_IDLE) p->dma_flush_requested = 1;
+      request_complete(p, r->srb, "ScsiPortCompleteRequest");
+    }
+}
+
+VOID ScsiPortLogError(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, UCHAR PathId,
+                      UCHAR TargetId, UCHAR Lun, ULONG ErrorCode, ULONG UniqueId) {
+  sp_port_t *p = port_of(HwDeviceExtension);
+  (void)Srb;
+  fprintf(stderr, "scsiport: adapter %u: logged error 0x%x (unique id 0x%x) at %u/%u/%u%s\n",
+          p ? p->index : 0u, (unsigned)ErrorCode, (unsigned)UniqueId, PathId, TargetId, Lun,
+          p ? "" : " (unknown extension)");
+}
+
+/* ---- ScsiPortIoMapTransfer / ScsiPortFlushDma ------------------------------------------- */
+
+VOID ScsiPortIoMapTransfer(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
+                           PVOID LogicalAddress, ULONG Length) {
+  sp_port_t *p = port_of(HwDeviceExtension);
+  if (!p) return;
+  const char *R = "ScsiPortIoMapTransfer";
+  if (!p->adapter) {
+    SP_VF(p, HAL_VF_IOMAP_NOT_SYSTEM_DMA, R, "adapter %u has no system DMA channel", p->index);
+    return;
+  }
+  sp_req_t *r = Srb ? Srb->OriginalRequest : NULL;
+  if (!r || !r->active || !r->mdl) {
+    SP_VF(p, HAL_VF_SCSIPORT_MISUSE, R, "SRB %p is not an active data transfer", (void *)Srb);
+    return;
+  }
+  uintptr_t b = (uintptr_t)Srb->DataBuffer, v = (uintptr_t)LogicalAddress;
+  if (Length == 0 || v < b || (uint64_t)(v - b) + Length > Srb->DataTransferLength) {
+    SP_VF(p, HAL_VF_IOMAP_OUTSIDE_SRB, R,
+          "range [%p, +%u) is not within DataBuffer %p, DataTransferLength %u",
+          LogicalAddress, (unsigned)Length, Srb->DataBuffer, (unsigned)Srb->DataTransferLength);
+    return;
+  }
+  if ((p->dma != DMA_IDLE && !p->dma_flush_requested) || p->next_valid) {
+    SP_VF(p, HAL_VF_SRB_UNFLUSHED, R, "the previous mapping was not flushed "
+          "(ScsiPortFlushDma missing)");
+    return;
+  }
+  p->st.io_map_transfers++;
+  BOOLEAN wr = (Srb->SrbFlags & SRB_FLAGS_DATA_OUT) != 0;
+  if (p->dma != DMA_IDLE) { /* a flush is requested: the DPC flushes, then maps this */
+    p->next_valid = 1;
+    p->next_req = r;
+    p->next_va = LogicalAddress;
+    p->next_len = Length;
+    p->next_write = wr;
+  } else {
+    p->dma = DMA_PENDING;
+    p->dma_req = r;
+    p->dma_va = LogicalAddress;
+    p->dma_len = Length;
+    p->dma_write = wr;
+  }
+  queue_dpc(p);
+}
+
+VOID ScsiPortFlushDma(PVOID DeviceExtension) {
+  sp_port_t *p = port_of(DeviceExtension);
+  if (!p) return;
+  if (p->next_valid) { /* the map waiting behind a flush: cancelled */
+    p->next_valid = 0;
+    p->st.dma_cancelled++;
+    return;
+  }
+  if (p->dma == DMA_IDLE) return;
+  if (p->dma == DMA_PENDING) { /* before HwScsiDmaStarted: cancel, nothing is mapped yet */
+    p->dma = DMA_IDLE;
+    p->dma_req = NULL;
+    p->st.dma_cancelled++;
+    return;
+  }
+  p->dma_flush_requested = 1;
+  queue_dpc(p);
+}
+
+/* ---- addresses, extensions, lookups ---------------------------------------------------- */
+
+SCSI_PHYSICAL_ADDRESS ScsiPortConvertUlongToPhysicalAddress(ULONG_PTR UlongAddress) {
+  SCSI_PHYSICAL_ADDRESS a;
+  a.QuadPart = (LONGLONG)UlongAddress;
+  return a;
+}
+
+ULONG ScsiPortConvertPhysicalAddressToUlong(SCSI_PHYSICAL_ADDRESS Address) {
+  return (ULONG)Address.QuadPart;
+}
+
+static uint64_t va_to_pa_buf(const hostmem_buf_t *b, uintptr_t v, ULONG *len) {
+  uintptr_t base = (uintptr_t)b->va;
+  if (v < base || v >= base + b->length) return 0;
+  size_t off = v - base;
+  uint64_t pa = hostmem_buf_pa(b, off);
+  /* bytes physically contiguous from there */
+  size_t n = HOSTMEM_PAGE_SIZE - ((b->offset + off) % HOSTMEM_PAGE_SIZE);
+  while (off + n < b->length && hostmem_buf_pa(b, off + n) == pa + n)
+    n += HOSTMEM_PAGE_SIZE;
+  if (off + n > b->length) n = b->length - off;
+  *len = (ULONG)n;
+  return pa;
+}
+
+SCSI_PHYSICAL_ADDRESS ScsiPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
+                                                 PVOID VirtualAddress, PULONG Length) {
+  SCSI_PHYSICAL_ADDRESS pa;
+  pa.QuadPart = 0;
+  sp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !Length) return pa;
+  uintptr_t v = (uintptr_t)VirtualAddress;
+  ULONG n = 0;
+  uint64_t a = 0;
+  if (!Srb) {
+    if (p->uncached) a = va_to_pa_buf(p->uncached, v, &n);
+    if (!a) {
+      /* SRB extensions of active requests (NeedPhysicalAddresses) */
+      for (unsigned t = 0; t < SP_TARGETS && !a; t++)
+        for (unsigned l = 0; l < SP_LUNS && !a; l++) {
+          sp_req_t *r = p->lu[t][l].active;
+          if (r && r->srb_ext_buf) a = va_to_pa_buf(r->srb_ext_buf, v, &n);
+        }
+    }
+  } else {
+    sp_req_t *r = Srb->OriginalRequest;
+    uintptr_t b = (uintptr_t)Srb->DataBuffer;
+    if (r && r->mdl && v >= b && v < b + Srb->DataTransferLength) {
+      PPFN_NUMBER pfn = MmGetMdlPfnArray(r->mdl);
+      uintptr_t start = (uintptr_t)MmGetMdlVirtualAddress(r->mdl);
+      size_t off = (size_t)(v - start) + MmGetMdlByteOffset(r->mdl);
+      size_t pg = off >> PAGE_SHIFT;
+      a = ((uint64_t)pfn[pg] << PAGE_SHIFT) | (off & (PAGE_SIZE - 1));
+      size_t left = b + Srb->DataTransferLength - v;
+      size_t run = PAGE_SIZE - (off & (PAGE_SIZE - 1));
+      while (run < left && pfn[pg + 1] == pfn[pg] + 1) {
+        run += PAGE_SIZE;
+        pg++;
+      }
+      n = (ULONG)(run < left ? run : left);
+    } else if (Srb->SenseInfoBuffer && v >= (uintptr_t)Srb->SenseInfoBuffer &&
+               v < (uintptr_t)Srb->SenseInfoBuffer + Srb->SenseInfoBufferLength && r &&
+               r->is_sense) {
+      a = va_to_pa_buf(p->sense_buf, v, &n);
+    }
+  }
+  if (!a) {
+    SP_VF(p, HAL_VF_BAD_PHYS_ADDRESS, "ScsiPortGetPhysicalAddress",
+          "%p (SRB %p) is not in the uncached extension, an SRB extension or the SRB's data "
+          "buffer", VirtualAddress, (void *)Srb);
+    *Length = 0;
+    return pa;
+  }
+  *Length = n;
+  pa.QuadPart = (LONGLONG)a;
+  return pa;
+}
+
+PVOID ScsiPortGetVirtualAddress(PVOID HwDeviceExtension, SCSI_PHYSICAL_ADDRESS PhysicalAddress) {
+  sp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !p->uncached) return NULL;
+  uint64_t pa = (uint64_t)PhysicalAddress.QuadPart;
+  for (size_t off = 0; off < p->uncached->length;) {
+    uint64_t a = hostmem_buf_pa(p->uncached, off);
+    size_t in_page = HOSTMEM_PAGE_SIZE - ((p->uncached->offset + off) % HOSTMEM_PAGE_SIZE);
+    if (pa >= a && pa < a + in_page) return (char *)p->uncached->va + off + (pa - a);
+    off += in_page;
+  }
+  return NULL;
+}
+
+PVOID ScsiPortGetUncachedExtension(PVOID HwDeviceExtension,
+                                   PPORT_CONFIGURATION_INFORMATION ConfigInfo,
+                                   ULONG NumberOfBytes) {
+  sp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !ConfigInfo || NumberOfBytes == 0) return NULL;
+  if (p->uncached) { /* documented: one per adapter, allocated in HwScsiFindAdapter */
+    SP_VF(p, HAL_VF_SCSIPORT_MISUSE, "ScsiPortGetUncachedExtension",
+          "a second uncached extension for adapter %u", p->index);
+    return NULL;
+  }
+  hostmem_place_t place = ConfigInfo->Dma32BitAddresses ? HOSTMEM_PLACE_CONTIGUOUS
+                                                        : HOSTMEM_PLACE_BELOW_16M;
+  p->uncached = hostmem_buf_alloc(sim_mem(p->sys->s), NumberOfBytes, 0, place);
+  if (!p->uncached) return NULL;
+  memset(p->uncached->va, 0, NumberOfBytes);
+  return p->uncached->va;
+}
+
+PSCSI_REQUEST_BLOCK ScsiPortGetSrb(PVOID DeviceExtension, UCHAR PathId, UCHAR TargetId,
+                                   UCHAR Lun, LONG QueueTag) {
+  (void)QueueTag;
+  sp_port_t *p = port_of(DeviceExtension);
+  sp_lu_t *lu = p ? lu_of(p, PathId, TargetId, Lun) : NULL;
+  return (lu && lu->active) ? lu->active->srb : NULL;
+}
+
+PVOID ScsiPortGetLogicalUnit(PVOID HwDeviceExtension, UCHAR PathId, UCHAR TargetId, UCHAR Lun) {
+  sp_port_t *p = port_of(HwDeviceExtension);
+  sp_lu_t *lu = p ? lu_of(p, PathId, TargetId, Lun) : NULL;
+  return lu ? lu->lu_ext : NULL;
+}
+
+/* ---- register mappings ------------------------------------------------------------------ */
+
+/* A mapping is a 64 KiB-aligned window: a read-only header page naming the port and the
+ * physical range, then the range itself as PROT_NONE pages (a direct dereference faults, as
+ * it must: registers are reached only through ScsiPortRead/Write*). */
+PVOID ScsiPortGetDeviceBase(PVOID HwDeviceExtension, INTERFACE_TYPE BusType,
+                            ULONG SystemIoBusNumber, SCSI_PHYSICAL_ADDRESS IoAddress,
+                            ULONG NumberOfBytes, BOOLEAN InIoSpace) {
+  (void)BusType;
+  (void)SystemIoBusNumber;
+  sp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || NumberOfBytes == 0 || NumberOfBytes > SP_MAX_MAPPED || p->nmaps >= SP_MAX_MAPPINGS)
+    return NULL;
+  size_t len = 2u * SP_WINDOW;
+  char *res = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (res == MAP_FAILED) return NULL;
+  char *win = (char *)(((uintptr_t)res + SP_WINDOW - 1) & ~(uintptr_t)(SP_WINDOW - 1));
+  if (mprotect(win, 4096, PROT_READ | PROT_WRITE)) {
+    munmap(res, len);
+    return NULL;
+  }
+  sp_map_hdr_t *h = (sp_map_hdr_t *)win;
+  h->magic = SP_MAP_MAGIC;
+  h->port = p;
+  h->phys = (uint64_t)IoAddress.QuadPart;
+  h->length = NumberOfBytes;
+  h->in_io = InIoSpace ? 1 : 0;
+  mprotect(win, 4096, PROT_READ);
+  p->map_res[p->nmaps] = res;
+  p->map_res_len[p->nmaps] = len;
+  p->nmaps++;
+  return win + 4096;
+}
+
+VOID ScsiPortFreeDeviceBase(PVOID HwDeviceExtension, PVOID MappedAddress) {
+  (void)HwDeviceExtension;
+  (void)MappedAddress; /* the mapping lives until the port goes (documented as a no-op for
+                          ISA mappings made during HwScsiFindAdapter) */
+}
+
+BOOLEAN ScsiPortValidateRange(PVOID HwDeviceExtension, INTERFACE_TYPE BusType,
+                              ULONG SystemIoBusNumber, SCSI_PHYSICAL_ADDRESS IoAddress,
+                              ULONG NumberOfBytes, BOOLEAN InIoSpace) {
+  (void)BusType;
+  (void)SystemIoBusNumber;
+  sp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || InIoSpace) return FALSE;
+  uint64_t a = (uint64_t)IoAddress.QuadPart;
+  return (a >= p->isa->mem_base && a + NumberOfBytes <= (uint64_t)p->isa->mem_base +
+                                                            p->isa->mem_length)
+             ? TRUE
+             : FALSE;
+}
+
+ULONG ScsiPortGetBusData(PVOID DeviceExtension, ULONG BusDataType, ULONG SystemIoBusNumber,
+                         ULONG SlotNumber, PVOID Buffer, ULONG Length) {
+  (void)DeviceExtension;
+  (void)BusDataType;
+  (void)SystemIoBusNumber;
+  (void)SlotNumber;
+  (void)Buffer;
+  (void)Length;
+  return 0; /* ISA: no configuration space */
+}
+
+ULONG ScsiPortSetBusDataByOffset(PVOID DeviceExtension, ULONG BusDataType,
+                                 ULONG SystemIoBusNumber, ULONG SlotNumber, PVOID Buffer,
+                                 ULONG Offset, ULONG Length) {
+  (void)DeviceExtension;
+  (void)BusDataType;
+  (void)SystemIoBusNumber;
+  (void)SlotNumber;
+  (void)Buffer;
+  (void)Offset;
+  (void)Length;
+  return 0;
+}
+
+/* the header of the mapping a register pointer is in, NULL when it is not one */
+static const sp_map_hdr_t *map_of(const volatile void *reg, uint64_t *phys, int io) {
+  uintptr_t v = (uintptr_t)reg;
+  const sp_map_hdr_t *h = (const sp_map_hdr_t *)(v & ~(uintptr_t)(SP_WINDOW - 1));
+  if (v - (uintptr_t)h < 4096) return NULL;
+  uint64_t off = v - (uintptr_t)h - 4096u;
+  /* the header page is only read when the pointer could be ours: the window's first page
+   * is readable exactly for our mappings, anything else is a caller bug we cannot check
+   * without faulting, so the magic is the check */
+  if (h->magic != SP_MAP_MAGIC || off >= h->length || h->in_io != io) return NULL;
+  *phys = h->phys + off;
+  return h;
+}
+
+static uint32_t reg_read(const volatile void *reg, unsigned size, int io) {
+  uint64_t a = 0;
+  const sp_map_hdr_t *h = map_of(reg, &a, io);
+  if (!h) {
+    fprintf(stderr, "scsiport: register read at %p: not a ScsiPortGetDeviceBase address\n",
+            (const void *)reg);
+    return 0xFFFFFFFFu;
+  }
+  sp_port_t *p = h->port;
+  sim_t *s = p->sys->s;
+  p->st.apb_accesses++;
+  if (io) {
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+      uint8_t b = 0xFF;
+      if (sim_inb(s, (uint16_t)(a + i), &b)) sim_error(s, "scsiport: inb(0x%x) failed",
+                                                       (unsigned)(a + i));
+      v |= (uint32_t)b << (8 * i);
+    }
+    return v;
+  }
+  uint32_t v = 0xFFFFFFFFu;
+  int rc = sim_apb_read(s, (uint32_t)a, size, &v);
+  if (rc) sim_error(s, "scsiport: APB read of %u bytes at 0x%08x failed (%d)", size,
+                    (unsigned)a, rc);
+  return v;
+}
+
+static void reg_write(volatile void *reg, uint32_t v, unsigned size, int io) {
+  uint64_t a = 0;
+  const sp_map_hdr_t *h = map_of(reg, &a, io);
+  if (!h) {
+    fprintf(stderr, "scsiport: register write at %p: not a ScsiPortGetDeviceBase address\n",
+            (void *)reg);
+    return;
+  }
+  sp_port_t *p = h->port;
+  sim_t *s = p->sys->s;
+  p->st.apb_accesses++;
+  if (io) {
+    for (unsigned i = 0; i < size; i++)
+      if (sim_outb(s, (uint16_t)(a + i), (uint8_t)(v >> (8 * i))))
+        sim_error(s, "scsiport: outb(0x%x) failed", (unsigned)(a + i));
+    return;
+  }
+  int rc = sim_apb_write(s, (uint32_t)a, v, size);
+  if (rc) sim_error(s, "scsiport: APB write of %u bytes at 0x%08x failed (%d)", size,
+                    (unsigned)a, rc);
+}
+
+UCHAR ScsiPortReadPortUchar(PUCHAR Port) { return (UCHAR)reg_read(Port, 1, 1); }
+USHORT ScsiPortReadPortUshort(PUSHORT Port) { return (USHORT)reg_read(Port, 2, 1); }
+ULONG ScsiPortReadPortUlong(PULONG Port) { return reg_read(Port, 4, 1); }
+VOID ScsiPortWritePortUchar(PUCHAR Port, UCHAR Value) { reg_write(Port, Value, 1, 1); }
+VOID ScsiPortWritePortUshort(PUSHORT Port, USHORT Value) { reg_write(Port, Value, 2, 1); }
+VOID ScsiPortWritePortUlong(PULONG Port, ULONG Value) { reg_write(Port, Value, 4, 1); }
+UCHAR ScsiPortReadRegisterUchar(PUCHAR Register) { return (UCHAR)reg_read(Register, 1, 0); }
+USHORT ScsiPortReadRegisterUshort(PUSHORT Register) { return (USHORT)reg_read(Register, 2, 0); }
+ULONG ScsiPortReadRegisterUlong(PULONG Register) { return reg_read(Register, 4, 0); }
+VOID ScsiPortWriteRegisterUchar(PUCHAR Register, UCHAR Value) { reg_write(Register, Value, 1, 0); }
+VOID ScsiPortWriteRegisterUshort(PUSHORT Register, USHORT Value) {
+  reg_write(Register, Value, 2, 0);
+}
+VOID ScsiPortWriteRegisterUlong(PULONG Register, ULONG Value) { reg_write(Register, Value, 4, 0); }
+
+#define SP_BUFFER_RW(name, type, size, io, rw)                                                 \
+  VOID name(type *p, type *Buffer, ULONG Count) {                                             \
+    for (ULONG i = 0; i < Count; i++) {                                                         \
+      if (rw) Buffer[i] = (type)reg_read(p, size, io);                                          \
+      else reg_write(p, Buffer[i], size, io);                                                   \
+    }                                                                                           \
+  }
+SP_BUFFER_RW(ScsiPortReadPortBufferUchar, UCHAR, 1, 1, 1)
+SP_BUFFER_RW(ScsiPortReadPortBufferUshort, USHORT, 2, 1, 1)
+SP_BUFFER_RW(ScsiPortReadPortBufferUlong, ULONG, 4, 1, 1)
+SP_BUFFER_RW(ScsiPortWritePortBufferUchar, UCHAR, 1, 1, 0)
+SP_BUFFER_RW(ScsiPortWritePortBufferUshort, USHORT, 2, 1, 0)
+SP_BUFFER_RW(ScsiPortWritePortBufferUlong, ULONG, 4, 1, 0)
+SP_BUFFER_RW(ScsiPortReadRegisterBufferUchar, UCHAR, 1, 0, 1)
+SP_BUFFER_RW(ScsiPortReadRegisterBufferUshort, USHORT, 2, 0, 1)
+SP_BUFFER_RW(ScsiPortReadRegisterBufferUlong, ULONG, 4, 0, 1)
+SP_BUFFER_RW(ScsiPortWriteRegisterBufferUchar, UCHAR, 1, 0, 0)
+SP_BUFFER_RW(ScsiPortWriteRegisterBufferUshort, USHORT, 2, 0, 0)
+SP_BUFFER_RW(ScsiPortWriteRegisterBufferUlong, ULONG, 4, 0, 0)
+
+/* ---- time and memory -------------------------------------------------------------------- */
+
+/* ScsiPortStallExecution has no extension argument: it cannot know which simulation to run.
+ * hbasim's rule (docs/scsiport.md): the stall runs the clock of the system whose miniport
+ * routine is executing; the port records that system while it calls into a miniport. */
+VOID ScsiPortStallExecution(ULONG Delay) {
+  sp_port_t *p = sp_current_;
+  if (!p) {
+    fprintf(stderr, "scsiport: ScsiPortStallExecution outside a miniport routine: no clock "
+                    "to run\n");
+    return;
+  }
+  sim_t *s = p->sys->s;
+  uint64_t cyc = ((uint64_t)Delay * sim_clk_hz(s) + 999999u) / 1000000u;
+  if (cyc) sim_step(s, cyc);
+}
+
+VOID ScsiPortQuerySystemTime(PLARGE_INTEGER CurrentTime) {
+  if (!CurrentTime) return;
+  sp_port_t *p = sp_current_;
+  CurrentTime->QuadPart = p ? (LONGLONG)(sim_time_ps(p->sys->s) / 100000u) : 0;
+}
+
+VOID ScsiPortMoveMemory(PVOID WriteBuffer, PVOID ReadBuffer, ULONG Length) {
+  if (WriteBuffer && ReadBuffer && Length) memmove(WriteBuffer, ReadBuffer, Length);
+}
+
+VOID ScsiDebugPrint(ULONG DebugPrintLevel, PCCHAR DebugMessage, ...) {
+  (void)DebugPrintLevel;
+  (void)DebugMessage; /* miniport debug output is dropped (it would flood test logs) */
+}
