@@ -45,6 +45,8 @@ struct sp_req {
   int timed_out;
   ULONG timeout_left;           /* ticks */
   void *srb_ext;
+  PVOID real_va;                /* MapBuffers FALSE: the caller's DataBuffer while the
+                                   miniport holds the SRB (it sees an inaccessible alias) */
   hostmem_buf_t *srb_ext_buf;   /* NeedPhysicalAddresses: the SRB extension in host memory */
   /* port-side autosense: the REQUEST SENSE the port issues for this request */
   int is_sense;                 /* this request is the port's REQUEST SENSE */
@@ -85,6 +87,10 @@ struct sp_port {
   unsigned nmaps;
   /* uncached extension */
   hostmem_buf_t *uncached;
+  /* MapBuffers FALSE: one inaccessible alias window per LU for the DataBuffer the miniport
+   * sees */
+  char *alias;
+  size_t alias_len, alias_stride;
   /* HAL */
   PDEVICE_OBJECT dev;
   PDMA_ADAPTER adapter;
@@ -331,6 +337,7 @@ static void port_free(sp_port_t *p) {
   if (p->sense_buf) hostmem_buf_free(m, p->sense_buf);
   if (p->uncached) hostmem_buf_free(m, p->uncached);
   for (unsigned i = 0; i < p->nmaps; i++) munmap(p->map_res[i], p->map_res_len[i]);
+  if (p->alias) munmap(p->alias, p->alias_len);
   if (p->devext) free((char *)p->devext - 16);
   free(p->lat);
   free(p);
@@ -469,6 +476,22 @@ ULONG ScsiPortInitialize(PVOID Argument1, PVOID Argument2,
       port_free(p);
       continue;
     }
+    if (!c->MapBuffers) {
+      ULONG maxlen = c->MaximumTransferLength == SP_UNINITIALIZED_VALUE ? 1u << 20
+                                                                       : c->MaximumTransferLength;
+      p->alias_stride = ((size_t)maxlen + 3u * PAGE_SIZE) & ~(size_t)(PAGE_SIZE - 1);
+      p->alias_len = p->alias_stride * SP_TARGETS * SP_LUNS;
+      void *a = mmap(NULL, p->alias_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     -1, 0);
+      if (a == MAP_FAILED) {
+        fprintf(stderr, "ScsiPortInitialize: cannot reserve the unmapped DataBuffer window\n");
+        sys->nports--;
+        sys->port[sys->nports] = NULL;
+        port_free(p);
+        continue;
+      }
+      p->alias = a;
+    }
     for (unsigned t = 0; t < SP_TARGETS; t++)
       for (unsigned l = 0; l < SP_LUNS; l++)
         if (hw->SpecificLuExtensionSize)
@@ -579,6 +602,12 @@ NTSTATUS sp_execute(sp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, sp_completi
       fprintf(stderr, "sp_execute: Function 0x%02x not supported\n", Srb->Function);
       return STATUS_INVALID_PARAMETER;
   }
+  if (data && Srb->DataTransferLength > p->cfg.MaximumTransferLength) {
+    fprintf(stderr, "sp_execute: DataTransferLength %u above the adapter's "
+                    "MaximumTransferLength %u (the class driver splits)\n",
+            (unsigned)Srb->DataTransferLength, (unsigned)p->cfg.MaximumTransferLength);
+    return STATUS_INVALID_PARAMETER;
+  }
   if (!data) Srb->DataTransferLength = 0;
   sp_lu_t *lu = lu_of(p, Srb->PathId, Srb->TargetId, Srb->Lun);
   if (!lu || Srb->TargetId == p->cfg.InitiatorBusId[0]) return STATUS_DEVICE_DOES_NOT_EXIST;
@@ -647,6 +676,12 @@ static void start_next(sp_port_t *p) {
     lu->active = r;
     r->active = 1;
     r->srb->SrbFlags |= SRB_FLAGS_IS_ACTIVE;
+    if (p->alias && r->mdl && !r->real_va) {
+      /* MapBuffers FALSE: the miniport gets an address it cannot touch, same page offset */
+      r->real_va = r->srb->DataBuffer;
+      r->srb->DataBuffer = p->alias + (size_t)(lu->target * SP_LUNS + lu->lun) * p->alias_stride +
+                           PAGE_SIZE + BYTE_OFFSET(r->real_va);
+    }
     p->ready = 0;
     p->st.srbs_started++;
     tick_arm(p);
@@ -798,6 +833,7 @@ static void complete_to_caller(sp_port_t *p, sp_req_t *r) {
   PSCSI_REQUEST_BLOCK srb = r->srb;
   srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
   srb->SrbExtension = NULL;
+  if (r->real_va) srb->DataBuffer = r->real_va;
   if (r->srb_ext_buf) hostmem_buf_free(sim_mem(p->sys->s), r->srb_ext_buf);
   else free(r->srb_ext);
   p->st.srbs_completed++;
@@ -1190,6 +1226,7 @@ VOID ScsiPortIoMapTransfer(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
   }
   p->st.io_map_transfers++;
   BOOLEAN wr = (Srb->SrbFlags & SRB_FLAGS_DATA_OUT) != 0;
+  if (r->real_va) LogicalAddress = (PUCHAR)r->real_va + (v - b); /* the alias's real bytes */
   if (p->dma != DMA_IDLE) { /* a flush is requested: the DPC flushes, then maps this */
     p->next_valid = 1;
     p->next_req = r;
@@ -1274,6 +1311,10 @@ SCSI_PHYSICAL_ADDRESS ScsiPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_
     sp_req_t *r = Srb->OriginalRequest;
     uintptr_t b = (uintptr_t)Srb->DataBuffer;
     if (r && r->mdl && v >= b && v < b + Srb->DataTransferLength) {
+      if (r->real_va) { /* translate the alias */
+        v = (uintptr_t)r->real_va + (v - b);
+        b = (uintptr_t)r->real_va;
+      }
       PPFN_NUMBER pfn = MmGetMdlPfnArray(r->mdl);
       uintptr_t start = (uintptr_t)MmGetMdlVirtualAddress(r->mdl);
       size_t off = (size_t)(v - start) + MmGetMdlByteOffset(r->mdl);

@@ -7,6 +7,7 @@
  * HwScsiDmaStarted race window, port autosense, SRB timeouts with HwScsiResetBus, timers and
  * stalls, physical addresses, IRQL and completion checks. Every data-moving test checks the
  * bytes on the disk model and in the caller's buffer. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,8 @@ typedef struct tm_knobs {
   int complete_twice;       /* RequestComplete twice */
   int bad_status;           /* complete with SRB_STATUS_PENDING */
   int find_not_found;       /* HwScsiFindAdapter says SP_RETURN_NOT_FOUND */
+  int unmapped;             /* MapBuffers FALSE */
+  PVOID seen_data_buffer;   /* DataBuffer of the last data SRB HwScsiStartIo got */
   ULONG timer_us;           /* HwScsiInitialize asks for a timer call after timer_us */
   /* what the miniport saw */
   PORT_CONFIGURATION_INFORMATION seen_cfg;
@@ -179,6 +182,7 @@ static BOOLEAN tm_startio(PVOID ext, PSCSI_REQUEST_BLOCK srb) {
     return TRUE;
   }
   e->srb = srb;
+  if (srb->DataTransferLength) e->k->seen_data_buffer = srb->DataBuffer;
   e->piece = 0;
   e->done_bytes = 0;
   if (e->k->split && srb->DataTransferLength >= 1024u) {
@@ -274,7 +278,7 @@ static ULONG tm_driver_entry(PVOID drv, tm_knobs_t *k, ULONG size) {
   hw.DeviceExtensionSize = sizeof(tm_ext_t);
   hw.SrbExtensionSize = 32;
   hw.NumberOfAccessRanges = 1;
-  hw.MapBuffers = TRUE;
+  hw.MapBuffers = k->unmapped ? FALSE : TRUE;
   hw.AutoRequestSense = FALSE;
   return ScsiPortInitialize(drv, NULL, &hw, k);
 }
@@ -463,6 +467,24 @@ static sp_port_stats_t stats_since(rig_t *r, const sp_port_stats_t *base) {
   st.bus_resets -= base->bus_resets;
   st.apb_accesses_dma -= base->apb_accesses_dma;
   return st;
+}
+
+/* the permissions of the process mapping holding `va` ("rw-p", "---p"), "" when none */
+static void va_perms(const void *va, char out[8]) {
+  out[0] = 0;
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (!f) return;
+  char line[512];
+  uintptr_t v = (uintptr_t)va;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long long lo, hi;
+    char perms[8];
+    if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && v >= lo && v < hi) {
+      memcpy(out, perms, 8);
+      break;
+    }
+  }
+  fclose(f);
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */
@@ -860,7 +882,34 @@ static void two_systems(test_ctx_t *t) {
   rig_done(t, &a);
 }
 
+/* MapBuffers FALSE: the miniport's DataBuffer is an address it cannot touch (a no-access
+ * page with the buffer's page offset); ScsiPortIoMapTransfer still maps the caller's bytes,
+ * and the caller gets its own DataBuffer back at completion */
+static void unmapped_data_buffer(test_ctx_t *t) {
+  rig_t r;
+  rig_base(t, &r);
+  r.k.unmapped = 1;
+  rig_start(t, &r, NULL);
+  clear_ua(t, &r);
+  write_read(t, &r, 77, 5, HOSTMEM_PLACE_SCATTERED);
+  req_t q;
+  req_prepare(t, &r, &q, SCSIOP_READ, 77, 1, HOSTMEM_PLACE_BELOW_16M, 6);
+  PVOID mine = q.srb.DataBuffer;
+  req_run(t, &r, &q);
+  CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
+  CHECK(t, q.srb.DataBuffer == mine, "the caller's DataBuffer is restored at completion");
+  CHECK(t, r.k.seen_data_buffer != mine, "the miniport saw another address");
+  CHECK_EQ(t, BYTE_OFFSET(r.k.seen_data_buffer), BYTE_OFFSET(mine));
+  char perms[8];
+  va_perms(r.k.seen_data_buffer, perms);
+  CHECK(t, !strcmp(perms, "---p"), "the miniport's DataBuffer page is %s, not ---p", perms);
+  req_free(&r, &q);
+  rig_done(t, &r);
+}
+
 static const test_def_t scsiport_tests[] = {
+  {"unmapped_data_buffer", unmapped_data_buffer, TEST_F_RANDOM, 0,
+   "MapBuffers FALSE: the miniport's DataBuffer is a no-access alias; data still moves"},
   {"init_config", init_config, 0, 0,
    "ScsiPortInitialize: ConfigInfo from the adapter's resources, limits, HwScsiInitialize"},
   {"init_failures", init_failures, 0, 0,
