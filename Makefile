@@ -179,6 +179,12 @@ $(BUILD)/$(1)/sysdma_demo: $(BUILD)/$(1)/c/tools/sysdma_demo.o $(BUILD)/$(1)/lib
 	$(Q)$(CXX) $(LDFLAGS_$(1)) -o $$@ $$< $(BUILD)/$(1)/libhbasim.a $$(VOBJS_$(1)) \
 	  -lz -pthread -latomic
 
+$(BUILD)/$(1)/hba_bench: $(BUILD)/$(1)/c/tools/hba_bench.o $(BUILD)/$(1)/libhbasim.a \
+                         $(BUILD)/$(1)/libvsoc.stamp
+	@echo "  LINK     $$@"
+	$(Q)$(CXX) $(LDFLAGS_$(1)) -o $$@ $$< $(BUILD)/$(1)/libhbasim.a $$(VOBJS_$(1)) \
+	  -lz -pthread -latomic
+
 -include $(shell find $(BUILD)/$(1)/c -name '*.d' 2>/dev/null)
 endef
 $(eval $(call variant_rules,rel))
@@ -221,8 +227,8 @@ waves: deps
 	  echo "open with: gtkwave $$w.fst $(GTKW)"; exit $$rc
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/sysdma_demo
-	$(Q)BUILD=$(BUILD) tools/bench.sh
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/sysdma_demo $(BUILD)/rel/hba_bench
+	$(Q)BUILD=$(BUILD) SEED=$(SEED) tools/bench.sh
 
 clean:
 	rm -rf $(BUILD)
