@@ -350,6 +350,7 @@ module hba #(
     .mover_end_i     (mover_end),
     .mover_err_axi_i (sg_err_axi),
     .mover_err_sg_i  (sg_err_sg),
+    .mover_moved_i   (sg_moved),
     .busy_o          (seq_busy),
     .connected_o     (seq_connected),
     .disconnected_o  (seq_disc),

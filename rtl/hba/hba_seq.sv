@@ -73,6 +73,7 @@ module hba_seq #(
   input  logic              mover_end_i,     // level: TC seen / list exhausted
   input  logic              mover_err_axi_i, // pulse
   input  logic              mover_err_sg_i,  // pulse
+  input  logic [31:0]       mover_moved_i,   // bus master: DATA IN bytes written with OKAY
 
   // state and results
   output logic              busy_o,
@@ -265,6 +266,9 @@ module hba_seq #(
 
   logic wd_fire;
   assign wd_fire = wd_en_q && wd_q == '0;
+
+  logic bm_in;           // bus-master DATA IN: the engine was started for this command
+  assign bm_in = mover_bm_i && dir_i == 2'd1 && len_eff != '0;
 
   logic tmr_done;
   assign tmr_done = tmr_q == '0;
@@ -672,6 +676,8 @@ module hba_seq #(
           o_bsy_d     = 1'b0;
           connected_d = 1'b1;
           disc_d      = 1'b0;
+          // the target's IDENTIFY re-establishes the nexus: a pending ABORT / BDR goes alone
+          ident_pend_d = 1'b0;
           if (msg_pend_q) o_atn_d = 1'b1;
           tmr_d       = 32'(EchoGuard);
         end
@@ -709,13 +715,21 @@ module hba_seq #(
         end_c        = 1'b1;
         fifo_flush_c = 1'b1;
         // DATA IN bytes still in the FIFO never reach memory: they leave XFERRED (so RESIDUAL
-        // says what memory lacks) and count as EXTRA (handshaken, discarded)
+        // says what memory lacks) and count as EXTRA (handshaken, discarded). Bus master: so
+        // do the bytes the engine did not write with an OKAY response (mover_moved_i counts
+        // the written prefix); lost after an error or at the drain, that is UNDERRUN.
         if (dir_i == 2'd1) begin
           count_d = count_q - 32'(fifo_level_i);
           extra_d = extra_q + 32'(fifo_level_i);
+          if (bm_in && mover_moved_i < count_q) begin
+            count_d = mover_moved_i;
+            extra_d = extra_q + (count_q - mover_moved_i);
+          end
         end
+        q_under_d    = q_under_q || (bm_in && mover_moved_i < count_q &&
+                                     (dead_q || drain_reason));
         // short: the target left the data phase early (not: the mover failed, UNDERRUN)
-        q_short_d    = end_reason_q == EndComplete && count_q < len_eff && !q_under_q;
+        q_short_d    = end_reason_q == EndComplete && count_q < len_eff && !q_under_d;
         cmd_d        = 1'b0;
         msg_pend_d   = 1'b0;
         ident_pend_d = 1'b0;
@@ -739,6 +753,11 @@ module hba_seq #(
             end_c        = 1'b1;
             cmd_d        = 1'b0;
             reset_end_d  = 1'b0;
+            // bus master DATA IN: only what the engine wrote with OKAY was delivered
+            if (bm_in && mover_moved_i < count_q) begin
+              count_d = mover_moved_i;
+              extra_d = extra_q + (count_q - mover_moved_i);
+            end
           end
         end
       end

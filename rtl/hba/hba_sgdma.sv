@@ -159,6 +159,14 @@ module hba_sgdma #(
   logic [2:0]  wn_q, wn_d;              // bytes the W beat on the bus carries
   logic [15:0] w_comm_q, w_comm_d;      // FIFO bytes promised to planned writes, not yet popped
   logic [2:0]  b_out_q, b_out_d;        // write bursts planned, B not yet received
+  // DATA IN delivery: moved_o counts the bytes of write bursts answered OKAY, up to the first
+  // error response (an error response covers its whole burst, so the bytes in memory that
+  // moved_o vouches for are the list's first moved_o bytes)
+  logic [7:0]  w_acc_q, w_acc_d;        // bytes in the accepted W beats of the current burst
+  logic [8*MaxOut-1:0] bq_bytes_q, bq_bytes_d;  // bytes of bursts whose WLAST went, B owed
+  logic [1:0]  bq_head_q, bq_head_d;
+  logic [2:0]  bq_cnt_q, bq_cnt_d;
+  logic        b_err_q, b_err_d;        // an error response came: count no further burst
 
   // ------------------------------------------------------------------------------------------
   // burst planning (combinational)
@@ -253,6 +261,18 @@ module hba_sgdma #(
   assign pop_o   = wb_ld && !kill;
   assign pop_n_o = g_n;
 
+  // W handshakes and B responses (delivery count). A B comes after its burst's WLAST
+  // (AXI4); one in the cycle of that WLAST with nothing recorded takes the burst's bytes
+  // directly.
+  logic        w_hs, w_lastb, b_hs;
+  logic [7:0]  w_sum, b_bytes;
+  assign w_hs    = wvalid_q && axi_wready_i;
+  assign w_lastb = wlast_q;
+  assign w_sum   = w_acc_q + 8'(wn_q);
+  assign b_hs    = axi_bvalid_i && b_out_q != 3'd0;
+  assign b_bytes = (bq_cnt_q != 3'd0) ? bq_bytes_q[8*bq_head_q +: 8] :
+                   ((w_hs && w_lastb) ? w_sum : 8'd0);
+
   // ------------------------------------------------------------------------------------------
   // descriptor checks on its last beat (flags arrive with RLAST)
 
@@ -346,6 +366,11 @@ module hba_sgdma #(
     wn_d        = wn_q;
     w_comm_d    = w_comm_q;
     b_out_d     = b_out_q;
+    w_acc_d     = w_acc_q;
+    bq_bytes_d  = bq_bytes_q;
+    bq_head_d   = bq_head_q;
+    bq_cnt_d    = bq_cnt_q;
+    b_err_d     = b_err_q;
 
     if (busy_q && stop_i) stop_d = 1'b1;
     if (busy_q && drain_i && dir_in_q) drain_d = 1'b1;
@@ -453,7 +478,6 @@ module hba_sgdma #(
     end
 
     // ---- W beats
-    if (wvalid_q && axi_wready_i) moved_d = moved_d + 32'(wn_q);
     if (wb_ld) begin
       wvalid_d = 1'b1;
       wlast_d  = g_last;
@@ -490,8 +514,22 @@ module hba_sgdma #(
     wq_cnt_d = wq_cnt_q + 2'(plan_in && !bypass) - 2'(g_free && wq_cnt_q != 2'd0);
 
     // ---- B
-    b_out_d = b_out_q + 3'(plan_in) - 3'(axi_bvalid_i && b_out_q != 3'd0);
-    if (axi_bvalid_i && b_out_q != 3'd0 && axi_bresp_i[1]) eaxi_d = 1'b1;
+    b_out_d = b_out_q + 3'(plan_in) - 3'(b_hs);
+    if (b_hs && axi_bresp_i[1]) eaxi_d = 1'b1;
+
+    // ---- delivery: a burst's bytes are recorded at its WLAST and counted at its B (OKAY)
+    if (w_hs) w_acc_d = w_lastb ? 8'd0 : w_sum;
+    if (w_hs && w_lastb && !(b_hs && bq_cnt_q == 3'd0)) begin
+      for (int i = 0; i < MaxOut; i++) begin
+        if (2'(i) == 2'(bq_head_q + bq_cnt_q[1:0])) bq_bytes_d[8*i +: 8] = w_sum;
+      end
+    end
+    if (b_hs && bq_cnt_q != 3'd0) bq_head_d = bq_head_q + 2'd1;
+    bq_cnt_d = bq_cnt_q + 3'(w_hs && w_lastb) - 3'(b_hs);
+    if (b_hs) begin
+      if (axi_bresp_i[1]) b_err_d = 1'b1;
+      else if (!b_err_q) moved_d = moved_d + 32'(b_bytes);
+    end
 
     // ---- mover: advance the current element, take the next one
     if (plan) begin
@@ -541,6 +579,7 @@ module hba_sgdma #(
       cur_valid_d = 1'b0;
       r_resv_d    = 16'd0;
       w_comm_d    = 16'd0;
+      b_err_d     = 1'b0;
       nx_valid_d  = 1'b0;
       nx_bad_d    = 1'b0;
       f_state_d   = FNeed;
@@ -616,6 +655,11 @@ module hba_sgdma #(
       wn_q        <= '0;
       w_comm_q    <= '0;
       b_out_q     <= '0;
+      w_acc_q     <= '0;
+      bq_bytes_q  <= '0;
+      bq_head_q   <= '0;
+      bq_cnt_q    <= '0;
+      b_err_q     <= 1'b0;
     end else begin
       busy_q      <= busy_d;
       dir_in_q    <= dir_in_d;
@@ -679,6 +723,11 @@ module hba_sgdma #(
       wn_q        <= wn_d;
       w_comm_q    <= w_comm_d;
       b_out_q     <= b_out_d;
+      w_acc_q     <= w_acc_d;
+      bq_bytes_q  <= bq_bytes_d;
+      bq_head_q   <= bq_head_d;
+      bq_cnt_q    <= bq_cnt_d;
+      b_err_q     <= b_err_d;
     end
   end
 
@@ -707,7 +756,8 @@ module hba_sgdma #(
   assign axi_wstrb_o   = wstrb_q;
   assign axi_wlast_o   = wlast_q;
   assign axi_wvalid_o  = wvalid_q;
-  assign axi_bready_o  = 1'b1;      // B is always taken: a write is counted when planned
+  assign axi_bready_o  = 1'b1;      // B is always taken: a write is counted when planned, its
+                                    // bytes in moved_o when its OKAY response comes
   assign axi_arid_o    = AxiId;
   assign axi_araddr_o  = araddr_q;
   assign axi_arlen_o   = arlen_q;

@@ -768,6 +768,10 @@ module hba_sgdma_tb_env #(
     reset_fifo(total);
     walk(1'b1, {32'd0, DescBase}, 0, 20000);
     check(got_end == EndAxi, "write SLVERR: err_axi_o");
+    // moved_o counts the bursts answered OKAY before the error response: element 0 and the
+    // CapBytes-aligned bursts of element 1 below the errored byte (its burst is not counted)
+    check_eq(moved, 500 + (100 / (FifoCap >= 128 ? 64 : FifoCap / 2)) *
+                          (FifoCap >= 128 ? 64 : FifoCap / 2), "write SLVERR: moved_o");
     err_lo = 0;
     err_hi = 0;
     // the engine is reusable after an error
