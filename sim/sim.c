@@ -174,6 +174,13 @@ uint64_t sim_rand(sim_t *s) { return s ? prng_next(&s->rng) : 0; }
 int sim_in_reset(const sim_t *s) { return s ? s->in_reset : 0; }
 uint64_t sim_max_cycles(const sim_t *s) { return s ? s->cfg.max_cycles : 0; }
 uint32_t sim_clk_hz(const sim_t *s) { return s ? s->cfg.clk_hz : 0; }
+int sim_trace_enable(sim_t *s, int on) {
+  if (!s) return SIM_E_ARG;
+  int was = !s->trace_paused;
+  s->trace_paused = !on;
+  return was;
+}
+
 unsigned sim_hba_dma_chan(const sim_t *s) { return s ? s->model->ops->hba_dma_chan : 0; }
 
 /* ---- the clock -------------------------------------------------------------------------- */
@@ -188,7 +195,7 @@ void sim_tick(sim_t *s) {
   uint64_t t_edge = (s->cycle + 1) * s->period_ps;
   s->pins.clk_i = 0;
   model_eval(s->model, &s->pins, t_edge - s->period_ps / 2);
-  model_dump(s->model, t_edge - s->period_ps / 2);
+  if (!s->trace_paused) model_dump(s->model, t_edge - s->period_ps / 2);
   s->pre = s->pins;
   /* 3. the rising edge */
   s->cycle++;
@@ -200,7 +207,7 @@ void sim_tick(sim_t *s) {
     axi_checker_edge(s);
   }
   if (s->scsi) scsi_link_cycle(s);
-  model_dump(s->model, t_edge);
+  if (!s->trace_paused) model_dump(s->model, t_edge);
   /* 5. interrupt lines */
   uint8_t lv = s->pins.irq_o;
   uint8_t rise = (uint8_t)(lv & ~s->irq_level);

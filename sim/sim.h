@@ -155,6 +155,10 @@ int      sim_in_reset(const sim_t *s);                  /* rst_ni is low */
 uint64_t sim_max_cycles(const sim_t *s);
 uint32_t sim_clk_hz(const sim_t *s);
 unsigned sim_hba_dma_chan(const sim_t *s);              /* the variant's HbaDmaChan (5 or 1) */
+/* Waves: with on = 0 the edges that follow are not written to the trace (the FST keeps what
+ * was dumped; time jumps when dumping resumes), on = 1 resumes. Returns whether dumping was
+ * on. No effect without a trace_path. Tracing costs simulation speed only while on. */
+int      sim_trace_enable(sim_t *s, int on);
 
 /* DMA devices: DACK periods without any strobe (verify transfers, also included in
  * stats.transfers; in block/demand mode a run of verify transfers under one DACK counts once) */

@@ -153,6 +153,7 @@ typedef struct timer_ent {
 struct sim {
   sim_config_t cfg;
   char *trace_path;
+  int trace_paused;             /* sim_trace_enable(s, 0): edges are not dumped */
   model_t *model;
   hostmem_t *mem;
   soc_pins_t pins;             /* inputs as driven; outputs as after the last evaluation */
