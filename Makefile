@@ -1,6 +1,6 @@
 # hbasim — the front door.
 #
-#   make run                  build everything and run the main job (sysdma demonstration)
+#   make run                  build everything and run the main job (the storage stack workload)
 #   make test                 the whole test suite; last line "N passed, N failed"
 #   make lint                 Verilator -Wall lint, Yosys synthesis (cell counts), generated files up to date
 #   make waves TEST=name [SEED=n]   rerun one test with FST waves and render a PNG
@@ -173,29 +173,31 @@ $(BUILD)/$(1)/hbasim_tests: $(patsubst %.c,$(BUILD)/$(1)/c/%.o,$(TEST_C)) $(BUIL
 	$(Q)$(CXX) $(LDFLAGS_$(1)) -o $$@ $$(filter %.o,$$^) $(BUILD)/$(1)/libhbasim.a \
 	  $$(VOBJS_$(1)) -lz -pthread -latomic
 
-$(BUILD)/$(1)/sysdma_demo: $(BUILD)/$(1)/c/tools/sysdma_demo.o $(BUILD)/$(1)/libhbasim.a \
-                           $(BUILD)/$(1)/libvsoc.stamp
-	@echo "  LINK     $$@"
-	$(Q)$(CXX) $(LDFLAGS_$(1)) -o $$@ $$< $(BUILD)/$(1)/libhbasim.a $$(VOBJS_$(1)) \
-	  -lz -pthread -latomic
-
-$(BUILD)/$(1)/hba_bench: $(BUILD)/$(1)/c/tools/hba_bench.o $(BUILD)/$(1)/libhbasim.a \
-                         $(BUILD)/$(1)/libvsoc.stamp
-	@echo "  LINK     $$@"
-	$(Q)$(CXX) $(LDFLAGS_$(1)) -o $$@ $$< $(BUILD)/$(1)/libhbasim.a $$(VOBJS_$(1)) \
-	  -lz -pthread -latomic
-
 -include $(shell find $(BUILD)/$(1)/c -name '*.d' 2>/dev/null)
 endef
 $(eval $(call variant_rules,rel))
 $(eval $(call variant_rules,san))
 
+# Standalone programs (tools/<name>.c) linked against the harness, models and drivers:
+# sysdma_demo, hba_bench (make bench), stack_demo (make run, make bench).
+TOOL_BINS := sysdma_demo hba_bench stack_demo
+define tool_rule
+$(BUILD)/$(1)/$(2): $(BUILD)/$(1)/c/tools/$(2).o $(BUILD)/$(1)/libhbasim.a $(BUILD)/$(1)/libvsoc.stamp
+	@echo "  LINK     $$@"
+	$(Q)$(CXX) $(LDFLAGS_$(1)) -o $$@ $$< $(BUILD)/$(1)/libhbasim.a $$(VOBJS_$(1)) \
+	  -lz -pthread -latomic
+endef
+$(foreach v,rel san,$(foreach b,$(TOOL_BINS),$(eval $(call tool_rule,$(v),$(b)))))
+
 # ---------------------------------------------------------------------------------------------
 # Front-door targets
 
+RUN_DIR := $(BUILD)/run
 run: deps
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/sysdma_demo
-	$(Q)$(BUILD)/rel/sysdma_demo --seed $(SEED)
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/stack_demo
+	$(Q)mkdir -p $(RUN_DIR)
+	$(Q)$(BUILD)/rel/stack_demo --seed $(SEED) --waves $(RUN_DIR)/stack.fst \
+	  --report $(RUN_DIR)/report.txt
 
 test-bin: $(BUILD)/san/hbasim_tests $(RUNNER)
 
@@ -227,7 +229,8 @@ waves: deps
 	  echo "open with: gtkwave $$w.fst $(GTKW)"; exit $$rc
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/sysdma_demo $(BUILD)/rel/hba_bench
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/sysdma_demo $(BUILD)/rel/hba_bench \
+	  $(BUILD)/rel/stack_demo
 	$(Q)BUILD=$(BUILD) SEED=$(SEED) tools/bench.sh
 
 clean:

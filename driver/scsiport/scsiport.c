@@ -534,6 +534,8 @@ int sp_port_capabilities(const sp_port_t *p, IO_SCSI_CAPABILITIES *out) {
   out->AdapterUsesPio = FALSE;
   return 0;
 }
+PVOID sp_port_device_extension(const sp_port_t *p) { return p ? p->devext : NULL; }
+sim_t *sp_port_sim(const sp_port_t *p) { return p ? p->sys->s : NULL; }
 UCHAR sp_port_initiator_id(const sp_port_t *p) { return p ? p->cfg.InitiatorBusId[0] : 0; }
 UCHAR sp_port_max_targets(const sp_port_t *p) {
   return p ? (p->cfg.MaximumNumberOfTargets > SP_TARGETS ? SP_TARGETS
@@ -882,8 +884,10 @@ static void finish(sp_port_t *p, sp_req_t *r) {
       ss->TargetId = srb->TargetId;
       ss->Lun = srb->Lun;
       ss->CdbLength = 6;
-      ULONG n = srb->SenseInfoBufferLength < SP_SENSE_BYTES ? srb->SenseInfoBufferLength
-                                                            : SP_SENSE_BYTES;
+      /* an even allocation length (a word channel moves whole words; the port's buffer holds
+       * it), at most 254; only the caller's SenseInfoBufferLength is copied back */
+      ULONG n = ((ULONG)srb->SenseInfoBufferLength + 1u) & ~1u;
+      if (n > SP_SENSE_BYTES - 1u) n = SP_SENSE_BYTES - 1u;
       ss->Cdb[0] = SCSIOP_REQUEST_SENSE;
       ss->Cdb[4] = (UCHAR)n;
       ss->SrbFlags = SRB_FLAGS_DATA_IN | SRB_FLAGS_DISABLE_AUTOSENSE |

@@ -74,6 +74,9 @@ typedef struct _IO_SCSI_CAPABILITIES {
 
 int sp_port_capabilities(const sp_port_t *p, IO_SCSI_CAPABILITIES *out);  /* 0 or -1 */
 UCHAR sp_port_initiator_id(const sp_port_t *p);  /* ConfigInfo->InitiatorBusId[0] */
+/* the miniport's device extension (diagnostics and tests: read it, do not change it) */
+PVOID sp_port_device_extension(const sp_port_t *p);
+sim_t *sp_port_sim(const sp_port_t *p);
 UCHAR sp_port_max_targets(const sp_port_t *p);   /* ConfigInfo->MaximumNumberOfTargets */
 UCHAR sp_port_max_luns(const sp_port_t *p);      /* ConfigInfo->MaximumNumberOfLogicalUnits */
 

@@ -1,0 +1,974 @@
+/* hbasub: SCSI Port miniport for the hbasim HBA as a subordinate (system DMA) device.
+ *
+ * The HBA (docs/hba/programmers_guide.md) runs one command at a time and raises one interrupt
+ * when it has ended. In subordinate mode its data cross sysdma: the port driver programs the
+ * 8237 through the HAL when the miniport calls ScsiPortIoMapTransfer, then calls
+ * HwScsiDmaStarted, and only there is the HBA told to START (the guide, section 3.1: the channel
+ * is programmed before START). The HBA may interrupt between the two (a bus reset, or a cause
+ * left by the previous command); HwScsiInterrupt handles the slot in every state.
+ *
+ * Every register access goes through ScsiPortRead/WriteRegisterUlong on the base the port
+ * mapped: the base is not a dereferenceable address. docs/miniport.md is the design document
+ * (state machine, SRB_STATUS table, the choices the documentation leaves open). */
+#include "hbasub.h"
+
+#include "hba_regs.h"
+#include "miniport.h"
+#include "scsi.h"
+#include "srb.h"
+
+/* ---- constants ----------------------------------------------------------------------------- */
+
+#define HBASUB_ID_VALUE HBA_ID_RESET   /* "HBA1" */
+#define HBASUB_VERSION_MAJOR \
+  ((HBA_VERSION_RESET & HBA_VERSION_MAJOR_MASK) >> HBA_VERSION_MAJOR_SHIFT)
+#define HBASUB_REGISTER_SPAN (HBA_RESET_WIDTH + 4u)   /* bytes of register space used */
+
+#define HBASUB_INITIATOR_ID 7u
+#define HBASUB_MAX_TARGETS 8u
+#define HBASUB_MAX_LUNS 8u
+#define HBASUB_MAX_CDB 16u
+
+/* INT_STATUS groups (programmers_guide.md section 4) */
+#define HBASUB_ALL_CAUSES HBA_INT_ENABLE_MASK_MASK
+#define HBASUB_ENDINGS                                                                    \
+  (HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SEL_TIMEOUT_MASK |                       \
+   HBA_INT_STATUS_BUS_RESET_MASK | HBA_INT_STATUS_WATCHDOG_MASK | HBA_INT_STATUS_ABORTED_MASK | \
+   HBA_INT_STATUS_UNEXP_FREE_MASK)
+
+/* STATUS.SEQ_STATE values of a bus reset (programmers_guide.md section 9) */
+#define HBASUB_SEQ_RESET_ISSUE 18u
+#define HBASUB_SEQ_RESET_WAIT 19u
+
+/* Bus reset polling. RESET_WIDTH is in HBA clock cycles (50 per microsecond at the documented
+ * 50 MHz); the wait allows ten times the programmed width plus slack for the synchronizer and
+ * the APB reads, so a slower clock still fits. */
+#define HBASUB_CYCLES_PER_US 50u
+#define HBASUB_MIN_RESET_WIDTH 1250u
+#define HBASUB_RESET_POLL_US 5u
+#define HBASUB_RESET_SLACK_US 200u
+
+/* ScsiPortLogError UniqueId values: where in the miniport the error was seen */
+#define HBASUB_LOG_PARITY 0x4801u
+#define HBASUB_LOG_UNEXP_FREE 0x4802u
+#define HBASUB_LOG_WATCHDOG 0x4803u
+#define HBASUB_LOG_MOVER 0x4804u
+#define HBASUB_LOG_REJECTED 0x4805u
+#define HBASUB_LOG_RESET_TIMEOUT 0x4806u
+#define HBASUB_LOG_NO_STATUS 0x4807u
+
+/* ---- the documented routines -------------------------------------------------------------- */
+
+static ULONG HbaSubFindAdapter(PVOID HwDeviceExtension, PVOID HwContext, PVOID BusInformation,
+                               PCHAR ArgumentString, PPORT_CONFIGURATION_INFORMATION ConfigInfo,
+                               PBOOLEAN Again);
+static BOOLEAN HbaSubInitialize(PVOID HwDeviceExtension);
+static BOOLEAN HbaSubStartIo(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb);
+static BOOLEAN HbaSubInterrupt(PVOID HwDeviceExtension);
+static VOID HbaSubDmaStarted(PVOID HwDeviceExtension);
+static BOOLEAN HbaSubResetBus(PVOID HwDeviceExtension, ULONG PathId);
+static BOOLEAN HbaSubAdapterState(PVOID HwDeviceExtension, PVOID Context, BOOLEAN SaveState);
+
+/* ---- register access ---------------------------------------------------------------------- */
+
+static ULONG HbaRead(PHBASUB_DEVICE_EXTENSION Ext, ULONG Offset) {
+  return ScsiPortReadRegisterUlong((PULONG)(Ext->Registers + Offset));
+}
+
+static VOID HbaWrite(PHBASUB_DEVICE_EXTENSION Ext, ULONG Offset, ULONG Value) {
+  ScsiPortWriteRegisterUlong((PULONG)(Ext->Registers + Offset), Value);
+}
+
+/* ---- DriverEntry ------------------------------------------------------------------------- */
+
+ULONG HbaSubDriverEntry(PVOID DriverObject, PVOID RegistryPath) {
+  HW_INITIALIZATION_DATA init;
+  ULONG i;
+
+  /* "must initialize with zeros and, then, fill in" */
+  for (i = 0; i < sizeof init; i++) {
+    ((PUCHAR)&init)[i] = 0;
+  }
+  init.HwInitializationDataSize = sizeof(HW_INITIALIZATION_DATA);
+  init.AdapterInterfaceType = Isa;
+  init.HwInitialize = HbaSubInitialize;
+  init.HwStartIo = HbaSubStartIo;
+  init.HwInterrupt = HbaSubInterrupt;
+  init.HwFindAdapter = HbaSubFindAdapter;
+  init.HwResetBus = HbaSubResetBus;
+  init.HwDmaStarted = HbaSubDmaStarted;
+  init.HwAdapterState = HbaSubAdapterState;
+  init.DeviceExtensionSize = sizeof(HBASUB_DEVICE_EXTENSION);
+  init.SpecificLuExtensionSize = 0;
+  init.SrbExtensionSize = 0;           /* one command at a time: its state is in the device
+                                          extension */
+  init.NumberOfAccessRanges = 1;
+  /* The miniport never reads or writes a data buffer (no PIO path, no INQUIRY snooping), so it
+   * asks for no mapping: any touch of DataBuffer is then a fault the verifier reports. */
+  init.MapBuffers = FALSE;
+  init.NeedPhysicalAddresses = FALSE;
+  init.TaggedQueuing = FALSE;
+  /* The HBA has no data path but its movers, and a subordinate mover can only reach memory
+   * through ScsiPortIoMapTransfer, whose range must lie inside the SRB's DataBuffer. The sense
+   * buffer is not inside it (and a TEST UNIT READY has no data buffer at all), so the miniport
+   * cannot fetch sense data itself: it reports CHECK CONDITION and the port driver issues the
+   * REQUEST SENSE (docs/miniport.md, "Autosense"). */
+  init.AutoRequestSense = FALSE;
+  init.MultipleRequestPerLu = FALSE;
+  init.ReceiveEvent = FALSE;
+
+  return ScsiPortInitialize(DriverObject, RegistryPath, &init, NULL);
+}
+
+/* ---- ArgumentString ----------------------------------------------------------------------- */
+
+static CHAR HbaSubLower(CHAR c) {
+  return (c >= 'A' && c <= 'Z') ? (CHAR)(c - 'A' + 'a') : c;
+}
+
+static BOOLEAN HbaSubIsSeparator(CHAR c) {
+  return c == ' ' || c == '\t' || c == ',' || c == ';';
+}
+
+/* TRUE when the keyword at *Cursor is Key followed by '='; then *Cursor is past the '='. */
+static BOOLEAN HbaSubMatchKey(PCHAR *Cursor, const CHAR *Key) {
+  PCHAR p = *Cursor;
+  while (*Key != '\0') {
+    if (HbaSubLower(*p) != HbaSubLower(*Key)) {
+      return FALSE;
+    }
+    p++;
+    Key++;
+  }
+  if (*p != '=') {
+    return FALSE;
+  }
+  *Cursor = p + 1;
+  return TRUE;
+}
+
+/* Decimal or 0x-hex; FALSE (and *Cursor unchanged) when no digit or on overflow. */
+static BOOLEAN HbaSubParseUlong(PCHAR *Cursor, PULONG Value) {
+  PCHAR p = *Cursor;
+  ULONG base = 10;
+  ULONG v = 0;
+  BOOLEAN any = FALSE;
+
+  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+    base = 16;
+    p += 2;
+  }
+  for (;; p++) {
+    CHAR c = HbaSubLower(*p);
+    ULONG d;
+    if (c >= '0' && c <= '9') {
+      d = (ULONG)(c - '0');
+    } else if (base == 16 && c >= 'a' && c <= 'f') {
+      d = (ULONG)(c - 'a' + 10);
+    } else {
+      break;
+    }
+    if (v > (0xFFFFFFFFu - d) / base) {
+      return FALSE;
+    }
+    v = v * base + d;
+    any = TRUE;
+  }
+  if (!any || !(*p == '\0' || HbaSubIsSeparator(*p))) {
+    return FALSE;
+  }
+  *Value = v;
+  *Cursor = p;
+  return TRUE;
+}
+
+static VOID HbaSubParseArguments(PHBASUB_DEVICE_EXTENSION Ext, PCHAR ArgumentString) {
+  PCHAR p = ArgumentString;
+  ULONG value;
+
+  if (p == NULL) {
+    return;
+  }
+  while (*p != '\0') {
+    if (HbaSubIsSeparator(*p)) {
+      p++;
+      continue;
+    }
+    if (HbaSubMatchKey(&p, HBASUB_ARG_SEL_TIMEOUT) && HbaSubParseUlong(&p, &value)) {
+      Ext->SelTimeout = value;
+      Ext->SelTimeoutSet = TRUE;
+    } else if (HbaSubMatchKey(&p, HBASUB_ARG_WATCHDOG) && HbaSubParseUlong(&p, &value)) {
+      Ext->Watchdog = value;
+      Ext->WatchdogSet = TRUE;
+    } else {
+      ScsiDebugPrint(1, "hbasub: ignoring argument at \"%s\"\n", p);
+    }
+    while (*p != '\0' && !HbaSubIsSeparator(*p)) {
+      p++;
+    }
+  }
+}
+
+/* ---- HwScsiFindAdapter --------------------------------------------------------------------- */
+
+static ULONG HbaSubFindAdapter(PVOID HwDeviceExtension, PVOID HwContext, PVOID BusInformation,
+                               PCHAR ArgumentString, PPORT_CONFIGURATION_INFORMATION ConfigInfo,
+                               PBOOLEAN Again) {
+  PHBASUB_DEVICE_EXTENSION ext = HwDeviceExtension;
+  PACCESS_RANGE range;
+  ULONG id;
+  ULONG version;
+  ULONG channel;
+
+  UNREFERENCED_PARAMETER(HwContext);
+  UNREFERENCED_PARAMETER(BusInformation);
+
+  *Again = FALSE;   /* one HBA per call: the system description lists each adapter */
+
+  /* the port fills the resources from the system description; without them there is nothing
+   * to probe */
+  if (ConfigInfo->NumberOfAccessRanges < 1 || ConfigInfo->AccessRanges == NULL) {
+    return SP_RETURN_BAD_CONFIG;
+  }
+  range = &(*ConfigInfo->AccessRanges)[0];
+  if (range->RangeStart.QuadPart == 0 || range->RangeLength < HBASUB_REGISTER_SPAN) {
+    return SP_RETURN_BAD_CONFIG;
+  }
+  channel = ConfigInfo->DmaChannel;
+  if (channel == SP_UNINITIALIZED_VALUE || channel == 4 || channel > 7) {
+    return SP_RETURN_BAD_CONFIG;   /* 4 is the cascade; a subordinate HBA needs a channel */
+  }
+
+  ext->Registers = ScsiPortGetDeviceBase(HwDeviceExtension, ConfigInfo->AdapterInterfaceType,
+                                         ConfigInfo->SystemIoBusNumber, range->RangeStart,
+                                         range->RangeLength, FALSE);
+  if (ext->Registers == NULL) {
+    return SP_RETURN_ERROR;
+  }
+  ext->RegisterLength = range->RangeLength;
+
+  id = HbaRead(ext, HBA_ID);
+  version = HbaRead(ext, HBA_VERSION);
+  if (id != HBASUB_ID_VALUE ||
+      ((version & HBA_VERSION_MAJOR_MASK) >> HBA_VERSION_MAJOR_SHIFT) != HBASUB_VERSION_MAJOR) {
+    ScsiPortFreeDeviceBase(HwDeviceExtension, ext->Registers);
+    ext->Registers = NULL;
+    return SP_RETURN_NOT_FOUND;
+  }
+
+  /* quiet until HwScsiInitialize: no interrupt before the port is ready for one */
+  HbaWrite(ext, HBA_INT_ENABLE, 0);
+  HbaWrite(ext, HBA_INT_STATUS, HBASUB_ALL_CAUSES);
+
+  ext->DmaChannel = channel;
+  ext->WordChannel = channel >= 5;
+  ext->InitiatorId = HBASUB_INITIATOR_ID;
+  ext->MaximumTransfer =
+      ext->WordChannel ? HBASUB_MAX_TRANSFER_WORD_CHANNEL : HBASUB_MAX_TRANSFER_BYTE_CHANNEL;
+  HbaSubParseArguments(ext, ArgumentString);
+
+  range->RangeInMemory = TRUE;   /* memory-mapped registers */
+  ConfigInfo->InterruptMode = LevelSensitive;   /* irq_o is a level until INT_STATUS is cleared */
+  ConfigInfo->Master = FALSE;
+  ConfigInfo->ScatterGather = FALSE;
+  ConfigInfo->DmaWidth = ext->WordChannel ? Width16Bits : Width8Bits;
+  ConfigInfo->DmaSpeed = Compatible;
+  ConfigInfo->DemandMode = TRUE;   /* the HBA paces the 8237 by DREQ; block mode would not */
+  ConfigInfo->Dma32BitAddresses = FALSE;   /* sysdma has 24 address lines */
+  ConfigInfo->Dma64BitAddresses = 0;
+  /* One ScsiPortIoMapTransfer per command (the mover ends at TC, it cannot be continued with a
+   * second mapping), so one 8237 programming's worth; map registers make the buffer contiguous
+   * for the 8237, so its pages may be anywhere: a transfer of MaximumTransferLength at any byte
+   * offset spans MaximumTransferLength / PAGE_SIZE + 1 pages. */
+  ConfigInfo->MaximumTransferLength = ext->MaximumTransfer;
+  ConfigInfo->NumberOfPhysicalBreaks = ext->MaximumTransfer / PAGE_SIZE;
+  /* word channels move words at even addresses (the HAL refuses odd ones) */
+  ConfigInfo->AlignmentMask = ext->WordChannel ? 1 : 0;
+  ConfigInfo->NumberOfBuses = 1;
+  ConfigInfo->InitiatorBusId[0] = (UCHAR)ext->InitiatorId;
+  ConfigInfo->MaximumNumberOfTargets = HBASUB_MAX_TARGETS;
+  ConfigInfo->MaximumNumberOfLogicalUnits = HBASUB_MAX_LUNS;
+  ConfigInfo->CachesData = FALSE;
+  ConfigInfo->MapBuffers = FALSE;
+  ConfigInfo->NeedPhysicalAddresses = FALSE;
+  ConfigInfo->TaggedQueuing = FALSE;
+  ConfigInfo->AutoRequestSense = FALSE;
+  ConfigInfo->MultipleRequestPerLu = FALSE;
+  ConfigInfo->ResetTargetSupported = TRUE;   /* SRB_FUNCTION_RESET_DEVICE: COMMAND.BDR */
+
+  ext->State = HbaSubIdle;
+  ext->ActiveSrb = NULL;
+  ext->MessageSrb = NULL;
+  ext->DmaMapped = FALSE;
+  ext->StartRefused = FALSE;
+  return SP_RETURN_FOUND;
+}
+
+/* ---- bus reset ----------------------------------------------------------------------------- */
+
+/* COMMAND.BUS_RESET, then polls until INT_STATUS.BUS_RESET (set when RST is released) or the
+ * bound passes. Leaves the causes set: the caller clears them. */
+static BOOLEAN HbaSubBusResetSync(PHBASUB_DEVICE_EXTENSION Ext) {
+  ULONG width = HbaRead(Ext, HBA_RESET_WIDTH);
+  ULONG boundUs;
+  ULONG waitedUs;
+
+  if (width < HBASUB_MIN_RESET_WIDTH) {
+    width = HBASUB_MIN_RESET_WIDTH;   /* the HBA widens smaller values to 1250 */
+  }
+  boundUs = (width / HBASUB_CYCLES_PER_US) * 10u + HBASUB_RESET_SLACK_US;
+
+  HbaWrite(Ext, HBA_INT_STATUS, HBA_INT_STATUS_BUS_RESET_MASK);   /* a stale one must not end
+                                                                      the wait early */
+  HbaWrite(Ext, HBA_COMMAND, HBA_COMMAND_BUS_RESET_MASK);
+  Ext->BusResetsIssued++;
+  for (waitedUs = 0;; waitedUs += HBASUB_RESET_POLL_US) {
+    if (HbaRead(Ext, HBA_INT_STATUS) & HBA_INT_STATUS_BUS_RESET_MASK) {
+      return TRUE;
+    }
+    if (waitedUs >= boundUs) {
+      return FALSE;
+    }
+    ScsiPortStallExecution(HBASUB_RESET_POLL_US);
+  }
+}
+
+/* ---- HwScsiInitialize ---------------------------------------------------------------------- */
+
+static BOOLEAN HbaSubInitialize(PVOID HwDeviceExtension) {
+  PHBASUB_DEVICE_EXTENSION ext = HwDeviceExtension;
+
+  if (ext->Registers == NULL) {
+    return FALSE;
+  }
+  HbaWrite(ext, HBA_INT_ENABLE, 0);
+  /* the registers are used live: a command left running (by a previous owner) is ended by a
+   * bus reset before anything is reprogrammed */
+  if (HbaRead(ext, HBA_STATUS) & HBA_STATUS_BUSY_MASK) {
+    if (!HbaSubBusResetSync(ext)) {
+      ScsiPortLogError(ext, NULL, 0, 0, 0, SP_INTERNAL_ADAPTER_ERROR, HBASUB_LOG_RESET_TIMEOUT);
+      return FALSE;
+    }
+  }
+  /* the reset value of CTRL with our initiator ID: enabled, parity checked, disconnect
+   * privilege granted, DREQ active high / DACK active low as the reset 8237 uses them,
+   * subordinate mover */
+  ext->CtrlBase = HBA_CTRL_ENABLE_MASK | HBA_CTRL_PARITY_CHECK_MASK | HBA_CTRL_DISC_PRIV_MASK |
+                  ((ULONG)ext->InitiatorId << HBA_CTRL_INIT_ID_SHIFT) |
+                  (HBA_CTRL_MOVER_SUBORDINATE << HBA_CTRL_MOVER_SHIFT);
+  HbaWrite(ext, HBA_CTRL, ext->CtrlBase);
+  /* the timing registers keep their SCSI-2 defaults unless ArgumentString set them */
+  if (ext->SelTimeoutSet) {
+    HbaWrite(ext, HBA_SEL_TIMEOUT, ext->SelTimeout);
+  }
+  if (ext->WatchdogSet) {
+    HbaWrite(ext, HBA_WATCHDOG, ext->Watchdog);
+  }
+  HbaWrite(ext, HBA_INT_STATUS, HBASUB_ALL_CAUSES);
+  HbaWrite(ext, HBA_INT_ENABLE, HBASUB_ALL_CAUSES);
+
+  ext->State = HbaSubIdle;
+  ext->ActiveSrb = NULL;
+  ext->MessageSrb = NULL;
+  ext->DmaMapped = FALSE;
+  ext->StartRefused = FALSE;
+  ext->RequestedLength = 0;
+  ext->SrbLength = 0;
+  return TRUE;
+}
+
+/* ---- completion helpers -------------------------------------------------------------------- */
+
+/* Completes an SRB that does not own the slot (refused, or an ABORT/RESET_DEVICE riding). */
+static VOID HbaSubCompleteSrb(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb,
+                              UCHAR SrbStatus) {
+  Srb->SrbStatus = SrbStatus;
+  ScsiPortNotification(RequestComplete, Ext, Srb);
+}
+
+/* Completes the slot's SRB: ScsiPortFlushDma first when it was mapped (which cancels a mapping
+ * HwScsiDmaStarted has not seen yet), then RequestComplete; the slot is free afterwards. The
+ * caller asks for the next request. */
+static VOID HbaSubCompleteActive(PHBASUB_DEVICE_EXTENSION Ext, UCHAR SrbStatus) {
+  PSCSI_REQUEST_BLOCK srb = Ext->ActiveSrb;
+
+  if (Ext->DmaMapped) {
+    ScsiPortFlushDma(Ext);
+    Ext->DmaMapped = FALSE;
+  }
+  Ext->ActiveSrb = NULL;
+  Ext->State = HbaSubIdle;
+  Ext->StartRefused = FALSE;
+  Ext->RequestedLength = 0;
+  Ext->SrbLength = 0;
+  if (srb != NULL) {
+    HbaSubCompleteSrb(Ext, srb, SrbStatus);
+  }
+}
+
+/* Refuses Srb at HwScsiStartIo; asks for the next request when the slot is free. */
+static VOID HbaSubRefuse(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb,
+                         UCHAR SrbStatus) {
+  if (Srb->Function == SRB_FUNCTION_EXECUTE_SCSI) {
+    Srb->DataTransferLength = 0;   /* nothing moved */
+  }
+  HbaSubCompleteSrb(Ext, Srb, SrbStatus);
+  if (Ext->State == HbaSubIdle) {
+    ScsiPortNotification(NextRequest, Ext, NULL);
+  }
+}
+
+/* ---- HwScsiStartIo ------------------------------------------------------------------------- */
+
+static UCHAR HbaSubCheckAddress(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
+  if (Srb->PathId != 0) {
+    return SRB_STATUS_INVALID_PATH_ID;
+  }
+  if (Srb->TargetId >= HBASUB_MAX_TARGETS || Srb->TargetId == Ext->InitiatorId) {
+    return SRB_STATUS_INVALID_TARGET_ID;
+  }
+  if (Srb->Lun >= HBASUB_MAX_LUNS) {
+    return SRB_STATUS_INVALID_LUN;
+  }
+  return SRB_STATUS_SUCCESS;
+}
+
+/* Programs TARGET, CDB0-3, CMD_CFG, XFER_LEN and CTRL for an EXECUTE_SCSI SRB; START follows
+ * (at once without data, in HwScsiDmaStarted with data). */
+static VOID HbaSubProgramCommand(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb,
+                                 ULONG Dir, ULONG Length) {
+  ULONG cdb[4] = {0, 0, 0, 0};
+  ULONG ctrl = Ext->CtrlBase;
+  ULONG i;
+
+  for (i = 0; i < Srb->CdbLength; i++) {
+    cdb[i / 4] |= (ULONG)Srb->Cdb[i] << (8 * (i % 4));
+  }
+  if (Srb->SrbFlags & SRB_FLAGS_DISABLE_DISCONNECT) {
+    ctrl &= ~HBA_CTRL_DISC_PRIV_MASK;   /* IDENTIFY without the disconnect privilege */
+  }
+  HbaWrite(Ext, HBA_TARGET, ((ULONG)Srb->Lun << HBA_TARGET_LUN_SHIFT) |
+                                ((ULONG)Srb->TargetId << HBA_TARGET_ID_SHIFT));
+  for (i = 0; i < 4; i++) {
+    HbaWrite(Ext, HBA_CDB0 + 4 * i, cdb[i]);
+  }
+  HbaWrite(Ext, HBA_CMD_CFG, (Dir << HBA_CMD_CFG_DIR_SHIFT) | Srb->CdbLength);
+  HbaWrite(Ext, HBA_XFER_LEN, Length);
+  HbaWrite(Ext, HBA_CTRL, ctrl);
+}
+
+static VOID HbaSubStart(PHBASUB_DEVICE_EXTENSION Ext) {
+  Ext->State = HbaSubRunning;
+  Ext->StartRefused = FALSE;
+  Ext->CommandsStarted++;
+  HbaWrite(Ext, HBA_COMMAND, HBA_COMMAND_START_MASK);
+}
+
+/* SRB_FUNCTION_RESET_DEVICE as a command of its own: BUS DEVICE RESET to the target. */
+static VOID HbaSubStartDeviceReset(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
+  Ext->ActiveSrb = Srb;
+  Ext->Kind = HbaSubKindDeviceReset;
+  Ext->RequestedLength = 0;
+  Ext->SrbLength = 0;
+  Ext->State = HbaSubRunning;
+  Ext->StartRefused = FALSE;
+  Ext->CommandsStarted++;
+  HbaWrite(Ext, HBA_TARGET, (ULONG)Srb->TargetId << HBA_TARGET_ID_SHIFT);
+  HbaWrite(Ext, HBA_COMMAND, HBA_COMMAND_BDR_MASK);
+}
+
+static VOID HbaSubExecute(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
+  UCHAR status = HbaSubCheckAddress(Ext, Srb);
+  ULONG dirFlags = Srb->SrbFlags & SRB_FLAGS_UNSPECIFIED_DIRECTION;
+  ULONG dir = HBA_CMD_CFG_DIR_NONE;
+  ULONG length = 0;
+
+  if (status != SRB_STATUS_SUCCESS) {
+    HbaSubRefuse(Ext, Srb, status);
+    return;
+  }
+  if (Srb->CdbLength == 0 || Srb->CdbLength > HBASUB_MAX_CDB) {
+    HbaSubRefuse(Ext, Srb, SRB_STATUS_INVALID_REQUEST);
+    return;
+  }
+  if (Srb->DataTransferLength != 0) {
+    if (dirFlags == SRB_FLAGS_DATA_IN) {
+      dir = HBA_CMD_CFG_DIR_IN;
+    } else if (dirFlags == SRB_FLAGS_DATA_OUT) {
+      dir = HBA_CMD_CFG_DIR_OUT;
+    } else if (dirFlags == SRB_FLAGS_UNSPECIFIED_DIRECTION) {
+      /* the HBA does not guess the direction from the phase */
+      HbaSubRefuse(Ext, Srb, SRB_STATUS_INVALID_REQUEST);
+      return;
+    }
+    if (dir != HBA_CMD_CFG_DIR_NONE) {
+      length = Srb->DataTransferLength;
+    }
+  }
+  Ext->SrbLength = length;
+  if (length != 0) {
+    /* one 8237 programming per command; on a word channel the 8237 moves whole words at even
+     * addresses (AlignmentMask tells the class driver) */
+    if (length > Ext->MaximumTransfer || Srb->DataBuffer == NULL ||
+        (Ext->WordChannel && ((ULONG_PTR)Srb->DataBuffer & 1u) != 0)) {
+      HbaSubRefuse(Ext, Srb, SRB_STATUS_INVALID_REQUEST);
+      return;
+    }
+    if (Ext->WordChannel && (length & 1u) != 0) {
+      /* An odd length needs a last word whose second byte lies past the SRB's buffer, and a
+       * mapping may not reach there. DATA OUT cannot be shortened (the target would get 0x00
+       * in place of the last byte): refused. DATA IN moves the even part; the target's last
+       * byte arrives as an overrun byte and is discarded, and the SRB completes with
+       * SRB_STATUS_DATA_OVERRUN and DataTransferLength = length - 1. */
+      if (dir == HBA_CMD_CFG_DIR_OUT) {
+        HbaSubRefuse(Ext, Srb, SRB_STATUS_INVALID_REQUEST);
+        return;
+      }
+      length -= 1u;
+      if (length == 0) {
+        dir = HBA_CMD_CFG_DIR_NONE;
+      }
+    }
+  }
+
+  Ext->ActiveSrb = Srb;
+  Ext->Kind = HbaSubKindExecute;
+  Ext->MessageSrb = NULL;
+  Ext->RequestedLength = length;
+  HbaSubProgramCommand(Ext, Srb, dir, length);
+  if (length == 0) {
+    HbaSubStart(Ext);
+    return;
+  }
+  /* the state is set before the call: the port may run HwScsiDmaStarted (or the ISR) at any
+   * point from here on */
+  Ext->State = HbaSubDmaPending;
+  Ext->DmaMapped = TRUE;
+  ScsiPortIoMapTransfer(Ext, Srb, Srb->DataBuffer, length);
+}
+
+static VOID HbaSubAbortCommand(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
+  if (Ext->ActiveSrb == NULL || Ext->Kind != HbaSubKindExecute || Srb->NextSrb != Ext->ActiveSrb ||
+      Ext->MessageSrb != NULL) {
+    /* the request to abort is not running here (already completed, or never given to the
+     * miniport): nothing to abort */
+    HbaSubRefuse(Ext, Srb, SRB_STATUS_ABORT_FAILED);
+    return;
+  }
+  if (Ext->State == HbaSubDmaPending) {
+    /* not started on the bus: cancel the mapping and complete both */
+    Ext->ActiveSrb->DataTransferLength = 0;
+    HbaSubCompleteActive(Ext, SRB_STATUS_ABORTED);
+    HbaSubCompleteSrb(Ext, Srb, SRB_STATUS_SUCCESS);
+    ScsiPortNotification(NextRequest, Ext, NULL);
+    return;
+  }
+  /* running: ATN and ABORT at the target's next MESSAGE OUT (programmers_guide.md section 5);
+   * TARGET still holds the running command's nexus */
+  Ext->MessageSrb = Srb;
+  HbaWrite(Ext, HBA_COMMAND, HBA_COMMAND_ABORT_MASK);
+}
+
+static VOID HbaSubResetDevice(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
+  UCHAR status = HbaSubCheckAddress(Ext, Srb);
+
+  if (status != SRB_STATUS_SUCCESS) {
+    HbaSubRefuse(Ext, Srb, status);
+    return;
+  }
+  if (Ext->State == HbaSubIdle) {
+    HbaSubStartDeviceReset(Ext, Srb);
+    return;
+  }
+  if (Ext->State == HbaSubRunning && Ext->Kind == HbaSubKindExecute && Ext->MessageSrb == NULL &&
+      Ext->ActiveSrb->TargetId == Srb->TargetId) {
+    Ext->MessageSrb = Srb;   /* BDR on the running command's connection */
+    HbaWrite(Ext, HBA_COMMAND, HBA_COMMAND_BDR_MASK);
+    return;
+  }
+  HbaSubRefuse(Ext, Srb, SRB_STATUS_BUSY);   /* the slot holds another target's command */
+}
+
+static BOOLEAN HbaSubStartIo(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb) {
+  PHBASUB_DEVICE_EXTENSION ext = HwDeviceExtension;
+
+  switch (Srb->Function) {
+  case SRB_FUNCTION_EXECUTE_SCSI:
+    if (ext->State != HbaSubIdle) {
+      /* the HBA has one command slot and NextRequest was not given: the port retries */
+      HbaSubRefuse(ext, Srb, SRB_STATUS_BUSY);
+    } else {
+      HbaSubExecute(ext, Srb);
+    }
+    break;
+  case SRB_FUNCTION_RESET_BUS:
+    if (Srb->PathId != 0) {
+      HbaSubRefuse(ext, Srb, SRB_STATUS_INVALID_PATH_ID);
+    } else {
+      /* ScsiPortCompleteRequest in HbaSubResetBus completes this SRB with the others (it is
+       * active in the port), with SRB_STATUS_BUS_RESET, and NextRequest follows there */
+      HbaSubResetBus(ext, Srb->PathId);
+    }
+    break;
+  case SRB_FUNCTION_ABORT_COMMAND:
+    HbaSubAbortCommand(ext, Srb);
+    break;
+  case SRB_FUNCTION_RESET_DEVICE:
+    HbaSubResetDevice(ext, Srb);
+    break;
+  default:
+    HbaSubRefuse(ext, Srb, SRB_STATUS_INVALID_REQUEST);
+    break;
+  }
+  return TRUE;
+}
+
+/* ---- HwScsiDmaStarted ---------------------------------------------------------------------- */
+
+static VOID HbaSubDmaStarted(PVOID HwDeviceExtension) {
+  PHBASUB_DEVICE_EXTENSION ext = HwDeviceExtension;
+
+  ext->DmaStartedCalls++;
+  if (ext->State != HbaSubDmaPending || ext->ActiveSrb == NULL) {
+    /* the mapping was cancelled (bus reset or abort completed the SRB first) */
+    ext->DmaStartedIgnored++;
+    ScsiDebugPrint(1, "hbasub: HwScsiDmaStarted with no transfer pending\n");
+    return;
+  }
+  /* the 8237 channel is programmed and unmasked: the HBA may raise DREQ */
+  HbaSubStart(ext);
+}
+
+/* ---- HwScsiInterrupt ----------------------------------------------------------------------- */
+
+static BOOLEAN HbaSubIsGoodStatus(ULONG ScsiStatus) {
+  return ScsiStatus == SCSISTAT_GOOD || ScsiStatus == SCSISTAT_CONDITION_MET ||
+         ScsiStatus == SCSISTAT_INTERMEDIATE || ScsiStatus == SCSISTAT_INTERMEDIATE_COND_MET;
+}
+
+/* The SRB status of an EXECUTE_SCSI command that ended with `Causes`; also sets ScsiStatus and
+ * DataTransferLength (the bytes that reached memory / the target). */
+static UCHAR HbaSubExecuteStatus(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb,
+                                 ULONG Causes) {
+  ULONG scsi = HbaRead(Ext, HBA_SCSI_STATUS);
+  ULONG statusByte = (scsi & HBA_SCSI_STATUS_BYTE_MASK) >> HBA_SCSI_STATUS_BYTE_SHIFT;
+  BOOLEAN statusValid = (scsi & HBA_SCSI_STATUS_VALID_MASK) != 0;
+  ULONG xferred = 0;
+
+  if (Ext->RequestedLength != 0) {
+    xferred = HbaRead(Ext, HBA_XFERRED);
+    if (xferred > Ext->RequestedLength) {
+      xferred = Ext->RequestedLength;
+    }
+  }
+  Srb->DataTransferLength = xferred;
+  Srb->ScsiStatus = statusValid ? (UCHAR)statusByte : SCSISTAT_GOOD;
+
+  if (Causes & HBA_INT_STATUS_CMD_DONE_MASK) {
+    if (Causes & HBA_INT_STATUS_PARITY_ERR_MASK) {
+      /* a byte (data, status or message) came with bad parity: none of it can be trusted */
+      ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun, SP_BUS_PARITY_ERROR,
+                       HBASUB_LOG_PARITY);
+      return SRB_STATUS_PARITY_ERROR;
+    }
+    if (!statusValid) {
+      ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun, SP_PROTOCOL_ERROR,
+                       HBASUB_LOG_NO_STATUS);
+      return SRB_STATUS_PHASE_SEQUENCE_FAILURE;   /* COMMAND COMPLETE without a STATUS phase */
+    }
+    if (HbaSubIsGoodStatus(statusByte)) {
+      if (Causes & (HBA_INT_STATUS_UNDERRUN_MASK | HBA_INT_STATUS_DMA_ERR_MASK |
+                    HBA_INT_STATUS_SG_ERR_MASK)) {
+        /* the 8237 ran out (TC) or starved while the target still moved data: a host DMA
+         * failure, not a short transfer -- the data are incomplete (DMA_ERR / SG_ERR belong
+         * to the bus-master mover and cannot happen here; they would mean the same) */
+        ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun,
+                         SP_INTERNAL_ADAPTER_ERROR, HBASUB_LOG_MOVER);
+        return SRB_STATUS_ERROR;
+      }
+      if ((Causes & (HBA_INT_STATUS_OVERRUN_MASK | HBA_INT_STATUS_SHORT_MASK)) != 0 ||
+          xferred < Ext->SrbLength) {
+        return SRB_STATUS_DATA_OVERRUN;   /* over- or underrun: DataTransferLength says what
+                                             moved */
+      }
+      return SRB_STATUS_SUCCESS;
+    }
+    switch (statusByte) {
+    case SCSISTAT_BUSY:
+    case SCSISTAT_QUEUE_FULL:
+      return SRB_STATUS_BUSY;
+    default:
+      /* CHECK CONDITION (the port fetches the sense), RESERVATION CONFLICT, COMMAND
+       * TERMINATED, anything else: ScsiStatus carries the byte */
+      return SRB_STATUS_ERROR;
+    }
+  }
+  if (Causes & HBA_INT_STATUS_SEL_TIMEOUT_MASK) {
+    return SRB_STATUS_SELECTION_TIMEOUT;
+  }
+  if (Causes & HBA_INT_STATUS_ABORTED_MASK) {
+    if (Ext->MessageSrb != NULL && Ext->MessageSrb->Function == SRB_FUNCTION_RESET_DEVICE) {
+      return SRB_STATUS_BUS_RESET;   /* killed by the BUS DEVICE RESET we sent */
+    }
+    /* our ABORT, or the HBA's own after an overrun / mover failure on DATA OUT: the command
+     * did not complete at the target */
+    return SRB_STATUS_ABORTED;
+  }
+  if (Causes & HBA_INT_STATUS_UNEXP_FREE_MASK) {
+    ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun, SP_UNEXPECTED_DISCONNECT,
+                     HBASUB_LOG_UNEXP_FREE);
+    return SRB_STATUS_UNEXPECTED_BUS_FREE;
+  }
+  if (Causes & HBA_INT_STATUS_WATCHDOG_MASK) {
+    ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun, SP_REQUEST_TIMEOUT,
+                     HBASUB_LOG_WATCHDOG);
+    return SRB_STATUS_COMMAND_TIMEOUT;
+  }
+  return SRB_STATUS_BUS_RESET;   /* HBA_INT_STATUS_BUS_RESET */
+}
+
+/* The ending of a BUS DEVICE RESET command of its own. */
+static UCHAR HbaSubDeviceResetStatus(ULONG Causes) {
+  if (Causes & (HBA_INT_STATUS_ABORTED_MASK | HBA_INT_STATUS_CMD_DONE_MASK)) {
+    return SRB_STATUS_SUCCESS;   /* the message went out and the target went bus free */
+  }
+  if (Causes & HBA_INT_STATUS_SEL_TIMEOUT_MASK) {
+    return SRB_STATUS_SELECTION_TIMEOUT;
+  }
+  if (Causes & HBA_INT_STATUS_BUS_RESET_MASK) {
+    return SRB_STATUS_SUCCESS;   /* a bus reset resets the device too */
+  }
+  if (Causes & HBA_INT_STATUS_WATCHDOG_MASK) {
+    return SRB_STATUS_COMMAND_TIMEOUT;
+  }
+  return SRB_STATUS_UNEXPECTED_BUS_FREE;
+}
+
+/* The running command ended (one ending cause in `Causes`). Completes what it owned. Returns
+ * TRUE when the slot is free; *ResetIssued is set when a bus reset was issued for recovery. */
+static BOOLEAN HbaSubCommandEnded(PHBASUB_DEVICE_EXTENSION Ext, ULONG Causes,
+                                  PBOOLEAN ResetIssued) {
+  PSCSI_REQUEST_BLOCK message = Ext->MessageSrb;
+  ULONG ending = Causes & HBASUB_ENDINGS;
+  UCHAR status;
+
+  /* a command that ended with another cause was over before any reset seen with it */
+  if (ending & ~HBA_INT_STATUS_BUS_RESET_MASK) {
+    ending &= ~HBA_INT_STATUS_BUS_RESET_MASK;
+    Causes &= ~HBA_INT_STATUS_BUS_RESET_MASK;
+  }
+  if (Ext->Kind == HbaSubKindExecute) {
+    status = HbaSubExecuteStatus(Ext, Ext->ActiveSrb, Causes);
+  } else {
+    status = HbaSubDeviceResetStatus(Causes);
+  }
+
+  /* a target that stopped answering may still hold BSY: reset the bus (the guide's recovery
+   * for WATCHDOG) so that the next command can arbitrate */
+  if ((ending & HBA_INT_STATUS_WATCHDOG_MASK) &&
+      (HbaRead(Ext, HBA_STATUS) & HBA_STATUS_BSY_SEEN_MASK)) {
+    BOOLEAN done = HbaSubBusResetSync(Ext);
+    HbaWrite(Ext, HBA_INT_STATUS, HBASUB_ALL_CAUSES);
+    if (!done) {
+      ScsiPortLogError(Ext, NULL, 0, 0, 0, SP_INTERNAL_ADAPTER_ERROR, HBASUB_LOG_RESET_TIMEOUT);
+    }
+    *ResetIssued = TRUE;
+    ending |= HBA_INT_STATUS_BUS_RESET_MASK;
+  }
+
+  Ext->MessageSrb = NULL;
+  HbaSubCompleteActive(Ext, status);
+
+  if (message == NULL) {
+    return TRUE;
+  }
+  if (message->Function == SRB_FUNCTION_RESET_DEVICE) {
+    if (ending & (HBA_INT_STATUS_ABORTED_MASK | HBA_INT_STATUS_BUS_RESET_MASK)) {
+      HbaSubCompleteSrb(Ext, message, SRB_STATUS_SUCCESS);
+      return TRUE;
+    }
+    /* the command ended before the message went out: send it as a command of its own */
+    HbaSubStartDeviceReset(Ext, message);
+    return FALSE;
+  }
+  /* ABORT: too late when the command completed normally; otherwise it is gone at the target */
+  HbaSubCompleteSrb(Ext, message,
+                    (ending & HBA_INT_STATUS_CMD_DONE_MASK) ? SRB_STATUS_ABORT_FAILED
+                                                            : SRB_STATUS_SUCCESS);
+  return TRUE;
+}
+
+/* Our START (or BDR) was refused (INT_STATUS.REJECTED). Typically HwScsiDmaStarted wrote START
+ * while a target's bus reset held the HBA busy: the reset's BUS_RESET cause then ends the
+ * command as if it had run into the reset. Returns TRUE when the SRB was completed. */
+static BOOLEAN HbaSubStartRefused(PHBASUB_DEVICE_EXTENSION Ext, ULONG Causes) {
+  PSCSI_REQUEST_BLOCK srb = Ext->ActiveSrb;
+  ULONG status;
+  ULONG seq;
+  UCHAR srbStatus;
+
+  if (Causes & HBA_INT_STATUS_BUS_RESET_MASK) {
+    srbStatus = Ext->Kind == HbaSubKindExecute ? SRB_STATUS_BUS_RESET
+                                                : SRB_STATUS_SUCCESS;   /* the device is reset */
+  } else {
+    status = HbaRead(Ext, HBA_STATUS);
+    seq = (status & HBA_STATUS_SEQ_STATE_MASK) >> HBA_STATUS_SEQ_STATE_SHIFT;
+    if ((status & HBA_STATUS_RST_SEEN_MASK) || seq == HBASUB_SEQ_RESET_ISSUE ||
+        seq == HBASUB_SEQ_RESET_WAIT ||
+        (HbaRead(Ext, HBA_INT_STATUS) & HBA_INT_STATUS_BUS_RESET_MASK)) {
+      return FALSE;   /* a bus reset is under way: its interrupt completes the SRB */
+    }
+    /* refused for another reason (disabled, busy with something unknown): no ending will come */
+    ScsiPortLogError(Ext, srb, srb->PathId, srb->TargetId, srb->Lun, SP_INTERNAL_ADAPTER_ERROR,
+                     HBASUB_LOG_REJECTED);
+    srbStatus = (status & HBA_STATUS_BUSY_MASK) ? SRB_STATUS_BUSY : SRB_STATUS_ERROR;
+  }
+  if (Ext->Kind == HbaSubKindExecute) {
+    srb->DataTransferLength = 0;   /* nothing moved: XFERRED belongs to an earlier command */
+    srb->ScsiStatus = SCSISTAT_GOOD;
+  }
+  HbaSubCompleteActive(Ext, srbStatus);
+  return TRUE;
+}
+
+static BOOLEAN HbaSubInterrupt(PVOID HwDeviceExtension) {
+  PHBASUB_DEVICE_EXTENSION ext = HwDeviceExtension;
+  ULONG causes;
+  BOOLEAN reset;
+  BOOLEAN freed = FALSE;
+
+  if (ext->Registers == NULL) {
+    return FALSE;
+  }
+  causes = HbaRead(ext, HBA_INT_STATUS) & HBASUB_ALL_CAUSES;
+  if (causes == 0) {
+    ext->InterruptsNotOurs++;   /* a shared line: another device's interrupt */
+    return FALSE;
+  }
+  HbaWrite(ext, HBA_INT_STATUS, causes);   /* write 1 to clear: drops the level */
+  ext->Interrupts++;
+  ext->LastCauses = causes;
+  reset = (causes & HBA_INT_STATUS_BUS_RESET_MASK) != 0;
+  if (causes & HBA_INT_STATUS_REJECTED_MASK) {
+    ext->Rejected++;
+  }
+
+  switch (ext->State) {
+  case HbaSubRunning:
+    if ((causes & HBA_INT_STATUS_REJECTED_MASK) && ext->MessageSrb == NULL) {
+      /* in this state the only write the HBA can refuse is our START (or BDR): the command
+       * never ran, so no ending, now or later, is its own */
+      ext->StartRefused = TRUE;
+    }
+    if (!ext->StartRefused) {
+      if (causes & HBASUB_ENDINGS) {
+        freed = HbaSubCommandEnded(ext, causes, &reset);
+      }
+      /* REJECTED of an ABORT/BDR: the command is ending anyway; its ending settles the
+       * message */
+    } else if (HbaSubStartRefused(ext, causes)) {
+      freed = TRUE;
+    }
+    break;
+  case HbaSubDmaPending:
+    /* the command is not started (HwScsiDmaStarted has not run), so no ending is its own; a
+     * bus reset ends it all the same, and the flush cancels the pending mapping */
+    if (reset) {
+      ext->ActiveSrb->DataTransferLength = 0;
+      HbaSubCompleteActive(ext, SRB_STATUS_BUS_RESET);
+      freed = TRUE;
+    }
+    break;
+  case HbaSubIdle:
+    break;   /* a bus reset by a target, or a stale cause: nothing owned */
+  }
+
+  if (reset) {
+    ext->BusResetsDetected++;
+    ScsiPortNotification(ResetDetected, ext);
+  }
+  if (freed && ext->State == HbaSubIdle) {
+    ScsiPortNotification(NextRequest, ext, NULL);
+  }
+  return TRUE;
+}
+
+/* ---- HwScsiResetBus ------------------------------------------------------------------------ */
+
+static BOOLEAN HbaSubResetBus(PVOID HwDeviceExtension, ULONG PathId) {
+  PHBASUB_DEVICE_EXTENSION ext = HwDeviceExtension;
+  BOOLEAN done;
+
+  if (ext->Registers == NULL) {
+    return FALSE;
+  }
+  if (ext->DmaMapped) {
+    ScsiPortFlushDma(ext);   /* before any completion; cancels a mapping not yet started */
+    ext->DmaMapped = FALSE;
+  }
+  HbaWrite(ext, HBA_INT_STATUS, HBASUB_ALL_CAUSES);
+  done = HbaSubBusResetSync(ext);
+  /* the reset ended any command in progress; its causes are consumed here, not by the ISR */
+  HbaWrite(ext, HBA_INT_STATUS, HBASUB_ALL_CAUSES);
+  if (!done) {
+    ScsiPortLogError(ext, NULL, (UCHAR)PathId, 0, 0, SP_INTERNAL_ADAPTER_ERROR,
+                     HBASUB_LOG_RESET_TIMEOUT);
+  }
+  if (ext->ActiveSrb != NULL && ext->Kind == HbaSubKindExecute) {
+    /* what moved before the reset abandoned the command (nothing when it never started) */
+    ULONG moved = 0;
+    if (ext->State == HbaSubRunning && ext->RequestedLength != 0) {
+      moved = HbaRead(ext, HBA_XFERRED);
+      if (moved > ext->RequestedLength) {
+        moved = ext->RequestedLength;
+      }
+    }
+    ext->ActiveSrb->DataTransferLength = moved;
+  }
+  ext->ActiveSrb = NULL;
+  ext->MessageSrb = NULL;
+  ext->State = HbaSubIdle;
+  ext->StartRefused = FALSE;
+  ext->RequestedLength = 0;
+  ext->SrbLength = 0;
+  /* every request the port has active on the bus (the slot's SRB, a riding ABORT / RESET_DEVICE,
+   * the RESET_BUS SRB itself) */
+  ScsiPortCompleteRequest(ext, (UCHAR)PathId, SP_UNTAGGED, SP_UNTAGGED, SRB_STATUS_BUS_RESET);
+  /* a reset on the bus, whoever asked for it: the port applies the reset hold */
+  ScsiPortNotification(ResetDetected, ext);
+  ScsiPortNotification(NextRequest, ext, NULL);
+  return done;
+}
+
+/* ---- HwScsiAdapterState -------------------------------------------------------------------- */
+
+/* Saves (SaveState TRUE) or restores (FALSE) the registers an x86 BIOS / real-mode driver would
+ * expect: CTRL, INT_ENABLE, SEL_TIMEOUT and WATCHDOG. The HBA has no BIOS here, so what comes
+ * back is the state found before the miniport took the HBA over. A restore is skipped while
+ * a command runs (the registers are used live). */
+static BOOLEAN HbaSubAdapterState(PVOID HwDeviceExtension, PVOID Context, BOOLEAN SaveState) {
+  PHBASUB_DEVICE_EXTENSION ext = HwDeviceExtension;
+
+  UNREFERENCED_PARAMETER(Context);
+  if (ext->Registers == NULL) {
+    return TRUE;
+  }
+  if (SaveState) {
+    ext->SavedCtrl = HbaRead(ext, HBA_CTRL);
+    ext->SavedIntEnable = HbaRead(ext, HBA_INT_ENABLE);
+    ext->SavedSelTimeout = HbaRead(ext, HBA_SEL_TIMEOUT);
+    ext->SavedWatchdog = HbaRead(ext, HBA_WATCHDOG);
+    ext->StateSaved = TRUE;
+    return TRUE;
+  }
+  if (!ext->StateSaved || (HbaRead(ext, HBA_STATUS) & HBA_STATUS_BUSY_MASK)) {
+    return TRUE;
+  }
+  HbaWrite(ext, HBA_INT_ENABLE, 0);
+  HbaWrite(ext, HBA_CTRL, ext->SavedCtrl);
+  HbaWrite(ext, HBA_SEL_TIMEOUT, ext->SavedSelTimeout);
+  HbaWrite(ext, HBA_WATCHDOG, ext->SavedWatchdog);
+  HbaWrite(ext, HBA_INT_STATUS, HBASUB_ALL_CAUSES);
+  HbaWrite(ext, HBA_INT_ENABLE, ext->SavedIntEnable);
+  return TRUE;
+}

@@ -1,0 +1,183 @@
+/* Bringing up the whole driver stack for system tests (tests/system/): a sim with SCSI disk
+ * targets on its bus, the HAL machine, the SCSI Port system with soc_top's HBA as adapter 0,
+ * the hbasub miniport's DriverEntry, and the disk class over port 0 (docs/disk_class.md).
+ *
+ *   stack_rig_t r;
+ *   stack_init(t, &r, NULL);                        // sim, reset, SCSI bus
+ *   stack_add_disk(t, &r, 0, 1, 65536, 512);        // targets before the port starts
+ *   stack_start(t, &r, NULL);                       // HAL, port, miniport, class (no scan)
+ *   REQUIRE_EQ(t, disk_class_scan(r.cls), 1);
+ *   ... disk_read(disk_class_get(r.cls, 0), ...) ...
+ *   stack_done(t, &r);                              // everything torn down, sim checked
+ *
+ * Buffers for the block API come from stack_buf (host memory, seeded placement). */
+#ifndef HBASIM_STACK_UTIL_H
+#define HBASIM_STACK_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "disk.h"
+#include "hal_dma.h"
+#include "hba_regs.h"
+#include "hbasub.h"
+#include "hostmem.h"
+#include "prng.h"
+#include "scsi_bus.h"
+#include "scsi_disk.h"
+#include "scsi_target.h"
+#include "scsiport.h"
+#include "sim.h"
+#include "test.h"
+
+#define STACK_MAX_IDS 8u
+/* cycles: 100 us instead of the HBA's 250 ms reset value, so that a scan over empty IDs stays
+ * short; given to the miniport as its SelTimeout parameter */
+#define STACK_SEL_TIMEOUT 5000u
+
+typedef struct stack_config {
+  sim_config_t sim;             /* sim_config_default() unless changed */
+  sp_system_config_t port;      /* filled by stack_start from sp_system_config_hba when
+                                   port_set is 0 */
+  int port_set;
+  hal_machine_config_t hal;     /* hal_machine_config_default() unless hal_set */
+  int hal_set;
+  uint32_t sel_timeout;         /* HBA SEL_TIMEOUT cycles; 0 = STACK_SEL_TIMEOUT */
+} stack_config_t;
+
+typedef struct stack_rig {
+  sim_t *s;
+  hal_machine_t *hal;
+  sp_system_t *sys;
+  sp_port_t *port;
+  disk_class_t *cls;
+  scsi_disk_t *disk[STACK_MAX_IDS];    /* per SCSI ID, NULL when absent */
+  scsi_target_t *tgt[STACK_MAX_IDS];
+  stack_config_t cfg;
+  prng_t rng;                          /* the test's data and placement choices */
+} stack_rig_t;
+
+static inline void stack_config_default(stack_config_t *c) {
+  memset(c, 0, sizeof *c);
+  sim_config_default(&c->sim);
+  hal_machine_config_default(&c->hal);
+}
+
+/* A sim (reset), its SCSI bus, and the rig's PRNG from the test seed. */
+static inline void stack_init(test_ctx_t *t, stack_rig_t *r, const stack_config_t *cfg) {
+  memset(r, 0, sizeof *r);
+  if (cfg) r->cfg = *cfg;
+  else stack_config_default(&r->cfg);
+  r->s = test_sim(t, &r->cfg.sim);
+  REQUIRE_OK(t, sim_reset(r->s, 4));
+  REQUIRE(t, sim_scsi_bus(r->s) != NULL, "SCSI bus");
+  prng_seed(&r->rng, test_seed(t), 0x737461636bull /* "stack" */);
+}
+
+/* A memory-backed disk at SCSI ID `id` with `luns` LUNs of `blocks` blocks of `block_size`
+ * bytes, seeded from the test seed; tc / timing NULL: the target defaults and no medium timing
+ * (functional tests). */
+static inline scsi_disk_t *stack_add_disk_cfg(test_ctx_t *t, stack_rig_t *r, unsigned id,
+                                              unsigned luns, uint64_t blocks, uint32_t block_size,
+                                              const scsi_target_config_t *tc_or_null,
+                                              const scsi_disk_timing_t *timing_or_null) {
+  REQUIRE(t, id < STACK_MAX_IDS && !r->disk[id], "SCSI ID %u", id);
+  scsi_disk_config_t dc;
+  scsi_disk_config_default(&dc);
+  dc.capacity = blocks;
+  dc.block_size = block_size;
+  dc.lun_count = (uint8_t)luns;
+  dc.seed = test_seed(t) + id;
+  if (timing_or_null) dc.timing = *timing_or_null;
+  else memset(&dc.timing, 0, sizeof dc.timing);
+  char err[128];
+  scsi_disk_t *d = scsi_disk_create(&dc, err, sizeof err);
+  REQUIRE(t, d != NULL, "scsi_disk_create: %s", err);
+  scsi_target_config_t tc;
+  if (tc_or_null) tc = *tc_or_null;
+  else scsi_target_config_default(&tc);
+  tc.seed = test_seed(t) ^ (0x7467ull << 8) ^ id;
+  int e = 0;
+  scsi_target_t *tg = scsi_target_create(sim_scsi_bus(r->s), id, &tc, &e);
+  if (!tg) scsi_disk_destroy(d);
+  REQUIRE(t, tg != NULL, "scsi_target_create: %d", e);
+  for (unsigned l = 0; l < luns; l++)
+    REQUIRE_EQ(t, scsi_target_bind(tg, l, &scsi_disk_lu_ops, d), 0);
+  r->disk[id] = d;
+  r->tgt[id] = tg;
+  return d;
+}
+
+static inline scsi_disk_t *stack_add_disk(test_ctx_t *t, stack_rig_t *r, unsigned id,
+                                          unsigned luns, uint64_t blocks, uint32_t block_size) {
+  return stack_add_disk_cfg(t, r, id, luns, blocks, block_size, NULL, NULL);
+}
+
+/* HAL machine, SCSI Port system, the hbasub miniport (DriverEntry, with the HBA's selection
+ * timeout in its ArgumentString as a registry parameter would carry it), and the disk class
+ * over port 0 (ccfg NULL: the class defaults). No scan. */
+static inline void stack_start(test_ctx_t *t, stack_rig_t *r, const disk_class_config_t *ccfg) {
+  r->hal = hal_machine_create(r->s, &r->cfg.hal);
+  REQUIRE(t, r->hal != NULL, "hal_machine_create");
+  if (!r->cfg.port_set) sp_system_config_hba(&r->cfg.port, r->s);
+  char arg[64];
+  uint32_t sel = r->cfg.sel_timeout ? r->cfg.sel_timeout : STACK_SEL_TIMEOUT;
+  snprintf(arg, sizeof arg, HBASUB_ARG_SEL_TIMEOUT "=%u", (unsigned)sel);
+  if (!r->cfg.port.argument_string) r->cfg.port.argument_string = arg;
+  r->sys = sp_system_create(r->s, r->hal, &r->cfg.port);
+  if (r->cfg.port.argument_string == arg) r->cfg.port.argument_string = NULL; /* copied */
+  REQUIRE(t, r->sys != NULL, "sp_system_create");
+  ULONG st = HbaSubDriverEntry(sp_system_driver_object(r->sys), NULL);
+  REQUIRE_EQ(t, st, (ULONG)STATUS_SUCCESS);
+  REQUIRE(t, sp_system_port_count(r->sys) >= 1, "the miniport found no HBA");
+  r->port = sp_system_port(r->sys, 0);
+  uint32_t v = 0;
+  REQUIRE_OK(t, sim_apb_read(r->s, r->cfg.port.adapter[0].mem_base + HBA_SEL_TIMEOUT, 4, &v));
+  REQUIRE_EQ(t, v, sel); /* the miniport applied its parameter */
+  r->cls = disk_class_create(r->s, r->port, ccfg);
+  REQUIRE(t, r->cls != NULL, "disk_class_create");
+}
+
+/* Waits for the class to go idle, then tears the stack down in order (class, port system,
+ * HAL machine), checks the sim's errors and destroys it, then the disks. */
+static inline void stack_done(test_ctx_t *t, stack_rig_t *r) {
+  if (r->cls) {
+    CHECK_EQ(t, disk_class_wait_idle(r->cls, 50000000ull), 0);
+    disk_class_destroy(r->cls);
+    r->cls = NULL;
+  }
+  if (r->sys) sp_system_destroy(r->sys);
+  r->sys = NULL;
+  if (r->hal) hal_machine_destroy(r->hal);
+  r->hal = NULL;
+  test_sim_destroy(t, r->s);
+  r->s = NULL;
+  for (unsigned i = 0; i < STACK_MAX_IDS; i++) {
+    scsi_disk_destroy(r->disk[i]);
+    r->disk[i] = NULL;
+  }
+}
+
+/* A host memory buffer of len bytes at byte offset `offset` in its first page, pages placed by
+ * the seed; freed with the sim. */
+static inline uint8_t *stack_buf(test_ctx_t *t, stack_rig_t *r, size_t len, size_t offset,
+                                 hostmem_place_t place) {
+  hostmem_buf_t *b = hostmem_buf_alloc(sim_mem(r->s), len, offset, place);
+  REQUIRE(t, b != NULL, "hostmem_buf_alloc(%zu, offset %zu)", len, offset);
+  return b->va;
+}
+
+/* len bytes from the rig's PRNG (never a repeating pattern) */
+static inline void stack_fill(stack_rig_t *r, uint8_t *p, size_t len) {
+  for (size_t i = 0; i < len; i += 8) {
+    uint64_t v = prng_next(&r->rng);
+    for (size_t k = 0; k < 8 && i + k < len; k++) p[i + k] = (uint8_t)(v >> (8 * k));
+  }
+}
+
+static inline uint64_t stack_rand(stack_rig_t *r, uint64_t n) {
+  return n ? prng_next(&r->rng) % n : 0;
+}
+
+#endif
