@@ -11,7 +11,8 @@
 //     at a CapBytes-aligned address (so never across 4 KiB), and only when the FIFO already
 //     holds the whole burst's bytes (DATA IN) or has room for all of them (DATA OUT);
 //   - the beat paths: W beats are built from the FIFO head (one beat per cycle, WSTRB for the
-//     partial first/last word), R beats are shifted to lane 0 and pushed 1-4 bytes at a time.
+//     partial first/last word), R beats are shifted to lane 0 and pushed 1-4 bytes at a time;
+//     from the first R error response on, R beats are taken and dropped (no gap is closed).
 // Every AXI valid and payload comes from a flop. Reads return in order (one ID), so a small
 // queue of tags says which burst each R beat belongs to.
 module hba_sgdma #(
@@ -455,7 +456,10 @@ module hba_sgdma #(
           end
         end
       end else begin
-        if (!kill && !r_bad) begin
+        // from the first error response on nothing is pushed (neither the rest of the errored
+        // burst nor the bursts in flight behind it): the FIFO holds exactly the list's bytes
+        // before the errored beat, never bytes shifted over the gap
+        if (!kill && !eaxi_q && !r_bad) begin
           push_d      = 1'b1;
           push_data_d = axi_rdata_i >> (8 * r_lo);
           push_n_d    = r_n;

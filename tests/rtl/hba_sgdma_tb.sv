@@ -765,6 +765,11 @@ module hba_sgdma_tb_env #(
     reset_fifo(0);
     walk(1'b0, {32'd0, DescBase}, 0, 20000);
     check(got_end == EndAxi, "read SLVERR: err_axi_o");
+    // nothing is pushed from the errored beat on (neither the rest of its burst nor the
+    // bursts in flight behind it): the FIFO holds exactly the bytes before the errored word,
+    // element 0 and element 1's first 100 bytes, and moved_o counts them
+    check_eq(moved, 500 + 100, "read SLVERR: moved_o = the bytes before the errored beat");
+    expect_out(500 + 100);
     reset_fifo(total);
     walk(1'b1, {32'd0, DescBase}, 0, 20000);
     check(got_end == EndAxi, "write SLVERR: err_axi_o");
