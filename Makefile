@@ -5,6 +5,7 @@
 #   make lint                 Verilator -Wall lint, Yosys synthesis (cell counts), generated files up to date
 #   make waves TEST=name [SEED=n]   rerun one test with FST waves and render a PNG
 #   make bench                simulation and DMA throughput figures
+#   make soak                 the seeded workload suites over many seeds (SOAK_RESEED, default 25)
 #   make clean
 #
 # Two build variants share one source tree: `rel` (-O2, for run/bench/waves) and `san`
@@ -26,7 +27,7 @@ Q := @
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help deps run test test-bin lint waves bench clean check-gen gen-docs tools rtl-tests \
+.PHONY: help deps run test test-bin lint waves bench soak clean check-gen gen-docs tools rtl-tests \
         FORCE
 
 help:
@@ -227,6 +228,15 @@ waves: deps
 	    echo "picture: $$w.png"; \
 	  else echo "picture: not rendered (see $(WAVES_DIR)/render.log)"; fi; \
 	  echo "open with: gtkwave $$w.fst $(GTKW)"; exit $$rc
+
+# Long runs, kept out of make test: the seeded workload suites over many seeds.
+SOAK_FILTER ?= stack*,stack_errors*,disk_class*,scsiport*,hba_xfer.random*,hba_ch8*
+SOAK_RESEED ?= 25
+soak: deps
+	$(Q)$(MAKE) --no-print-directory test-bin
+	$(Q)ASAN_OPTIONS=detect_leaks=1 $(RUNNER) --bin $(BUILD)/san/hbasim_tests -j $(JOBS) \
+	  --seed $(SEED) --reseed $(SOAK_RESEED) --timeout $(TIMEOUT) --results $(BUILD)/soak \
+	  --filter '$(SOAK_FILTER)'
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/rel/sysdma_demo $(BUILD)/rel/hba_bench \

@@ -369,35 +369,24 @@ static buf_priv_t *find_buf(const hostmem_t *m, const hostmem_buf_t *b) {
   return NULL;
 }
 
-hostmem_buf_t *hostmem_buf_alloc(hostmem_t *m, size_t length, size_t offset, hostmem_place_t place) {
-  if (!m || length == 0 || offset >= PAGE) return NULL;
-  if (length > SIZE_MAX - offset - (PAGE - 1)) return NULL;
-  size_t npages = (offset + length + PAGE - 1) / PAGE;
-  if (npages > m->nfree) return NULL;
-  buf_priv_t *p = calloc(1, sizeof *p);
-  if (!p) return NULL;
-  p->pub.pfn = calloc(npages, sizeof(uint64_t));
-  if (!p->pub.pfn) {
-    free(p);
-    return NULL;
-  }
-  if (hostmem_alloc_pages(m, npages, place, p->pub.pfn) != 0) {
-    free(p->pub.pfn);
-    free(p);
-    return NULL;
-  }
+/* maps a buffer over p->pub.pfn (npages of them, already allocated): 0, or -1 (nothing
+ * mapped, the frames untouched) */
+static int buf_map(hostmem_t *m, buf_priv_t *p, size_t length, size_t offset, size_t npages) {
   p->map_len = npages * PAGE;
   /* reserve one contiguous VA range, then put each physical run in place over it */
   void *base = mmap(NULL, p->map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                     -1, 0);
-  if (base == MAP_FAILED) goto fail_pages;
+  if (base == MAP_FAILED) return -1;
   p->base = base;
   for (size_t i = 0; i < npages;) {
     size_t run = 1;
     while (i + run < npages && p->pub.pfn[i + run] == p->pub.pfn[i] + run) run++;
     void *va = mmap(p->base + i * PAGE, run * PAGE, PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_FIXED, m->fd, (off_t)(p->pub.pfn[i] << PSHIFT));
-    if (va == MAP_FAILED) goto fail_map;
+    if (va == MAP_FAILED) {
+      munmap(p->base, p->map_len);
+      return -1;
+    }
     i += run;
   }
   p->pub.va = p->base + offset;
@@ -407,11 +396,50 @@ hostmem_buf_t *hostmem_buf_alloc(hostmem_t *m, size_t length, size_t offset, hos
   p->pub.accessible = 1;
   p->next = m->bufs;
   m->bufs = p;
-  return &p->pub;
-fail_map:
-  munmap(p->base, p->map_len);
-fail_pages:
+  return 0;
+}
+
+static buf_priv_t *buf_new(size_t npages) {
+  buf_priv_t *p = calloc(1, sizeof *p);
+  if (!p) return NULL;
+  p->pub.pfn = calloc(npages, sizeof(uint64_t));
+  if (!p->pub.pfn) {
+    free(p);
+    return NULL;
+  }
+  return p;
+}
+
+hostmem_buf_t *hostmem_buf_alloc(hostmem_t *m, size_t length, size_t offset, hostmem_place_t place) {
+  if (!m || length == 0 || offset >= PAGE) return NULL;
+  if (length > SIZE_MAX - offset - (PAGE - 1)) return NULL;
+  size_t npages = (offset + length + PAGE - 1) / PAGE;
+  if (npages > m->nfree) return NULL;
+  buf_priv_t *p = buf_new(npages);
+  if (!p) return NULL;
+  if (hostmem_alloc_pages(m, npages, place, p->pub.pfn) != 0) {
+    free(p->pub.pfn);
+    free(p);
+    return NULL;
+  }
+  if (buf_map(m, p, length, offset, npages) == 0) return &p->pub;
   undo_pages(m, npages, p->pub.pfn);
+  free(p->pub.pfn);
+  free(p);
+  return NULL;
+}
+
+hostmem_buf_t *hostmem_buf_adopt(hostmem_t *m, size_t length, size_t offset,
+                                 const uint64_t *pfns) {
+  if (!m || !pfns || length == 0 || offset >= PAGE) return NULL;
+  if (length > SIZE_MAX - offset - (PAGE - 1)) return NULL;
+  size_t npages = (offset + length + PAGE - 1) / PAGE;
+  for (size_t i = 0; i < npages; i++) /* every frame must be allocated and in range */
+    if (pfns[i] == 0 || pfns[i] >= m->npages || !is_used(m, pfns[i])) return NULL;
+  buf_priv_t *p = buf_new(npages);
+  if (!p) return NULL;
+  memcpy(p->pub.pfn, pfns, npages * sizeof *pfns);
+  if (buf_map(m, p, length, offset, npages) == 0) return &p->pub;
   free(p->pub.pfn);
   free(p);
   return NULL;

@@ -60,6 +60,12 @@ typedef struct hostmem_buf {
 /* length >= 1, offset < 4096; NULL on error */
 hostmem_buf_t *hostmem_buf_alloc(hostmem_t *m, size_t length, size_t offset, hostmem_place_t place);
 void      hostmem_buf_free(hostmem_t *m, hostmem_buf_t *b);  /* b not a live buffer of m: ignored */
+/* A buffer over frames the caller allocated (hostmem_alloc_pages / hostmem_alloc_contig):
+ * pfns[0 .. pages spanned by offset + length). The buffer owns them from then on
+ * (hostmem_buf_free frees them). NULL when a frame is not allocated or on error (the frames
+ * stay the caller's). */
+hostmem_buf_t *hostmem_buf_adopt(hostmem_t *m, size_t length, size_t offset,
+                                 const uint64_t *pfns);
 int       hostmem_buf_protect(hostmem_t *m, hostmem_buf_t *b, int accessible);
 uint64_t  hostmem_buf_pa(const hostmem_buf_t *b, size_t byte);  /* PA of byte index `byte`;
                                                                    0 when byte >= length */

@@ -536,6 +536,7 @@ int sp_port_capabilities(const sp_port_t *p, IO_SCSI_CAPABILITIES *out) {
 }
 PVOID sp_port_device_extension(const sp_port_t *p) { return p ? p->devext : NULL; }
 sim_t *sp_port_sim(const sp_port_t *p) { return p ? p->sys->s : NULL; }
+PDMA_ADAPTER sp_port_dma_adapter(const sp_port_t *p) { return p ? p->adapter : NULL; }
 UCHAR sp_port_initiator_id(const sp_port_t *p) { return p ? p->cfg.InitiatorBusId[0] : 0; }
 UCHAR sp_port_max_targets(const sp_port_t *p) {
   return p ? (p->cfg.MaximumNumberOfTargets > SP_TARGETS ? SP_TARGETS

@@ -77,6 +77,8 @@ UCHAR sp_port_initiator_id(const sp_port_t *p);  /* ConfigInfo->InitiatorBusId[0
 /* the miniport's device extension (diagnostics and tests: read it, do not change it) */
 PVOID sp_port_device_extension(const sp_port_t *p);
 sim_t *sp_port_sim(const sp_port_t *p);
+/* the HAL adapter of a system-DMA port (hal_dma_last_map and friends), NULL otherwise */
+PDMA_ADAPTER sp_port_dma_adapter(const sp_port_t *p);
 UCHAR sp_port_max_targets(const sp_port_t *p);   /* ConfigInfo->MaximumNumberOfTargets */
 UCHAR sp_port_max_luns(const sp_port_t *p);      /* ConfigInfo->MaximumNumberOfLogicalUnits */
 

@@ -550,8 +550,8 @@ static void dma_read_write(test_ctx_t *t) {
   unsigned ds0 = r.k.dma_started;
   write_read(t, &r, 10, 8, HOSTMEM_PLACE_BELOW_16M);
   write_read(t, &r, 100, 1, HOSTMEM_PLACE_CONTIGUOUS);
-  write_read(t, &r, 200, 24, HOSTMEM_PLACE_SCATTERED);
-  write_read(t, &r, 300, 33, HOSTMEM_PLACE_ABOVE_16M);
+  write_read(t, &r, 200, 9, HOSTMEM_PLACE_SCATTERED);
+  write_read(t, &r, 300, 5, HOSTMEM_PLACE_ABOVE_16M);
   sp_port_stats_t st = stats_since(&r, &b0);
   CHECK_EQ(t, st.io_map_transfers, 8);
   CHECK_EQ(t, st.dma_started_calls, 8);

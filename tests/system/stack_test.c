@@ -218,26 +218,26 @@ static void workload(test_ctx_t *t, const sw_shape_t *sh) {
 
 /* small I/Os, default map registers */
 static void workload_small(test_ctx_t *t) {
-  sw_shape_t sh = {.ios = 24, .max_blocks = 16, .timed_disk = 1};
+  sw_shape_t sh = {.ios = 14, .max_blocks = 16, .timed_disk = 1};
   workload(t, &sh);
 }
 
 /* sizes up to 2.5 x MaximumTransferLength with a 3-page map register pool: every large
  * request is split by the class, every piece bounced or direct as the HAL decides */
 static void workload_split(test_ctx_t *t) {
-  sw_shape_t sh = {.ios = 20, .map_pages = 3};
+  sw_shape_t sh = {.ios = 10, .map_pages = 3};
   workload(t, &sh);
 }
 
 /* the HwScsiDmaStarted window open (seeded up to 3000 cycles) for every transfer */
 static void workload_window(test_ctx_t *t) {
-  sw_shape_t sh = {.ios = 16, .max_blocks = 24, .map_pages = 5, .dma_window = 3000};
+  sw_shape_t sh = {.ios = 10, .max_blocks = 16, .map_pages = 5, .dma_window = 3000};
   workload(t, &sh);
 }
 
 /* the same workloads with the HBA on 8-bit channel 1 (no alignment bouncing) */
 static void workload_byte_channel(test_ctx_t *t) {
-  sw_shape_t sh = {.ios = 12, .max_blocks = 12, .map_pages = 4};
+  sw_shape_t sh = {.ios = 8, .max_blocks = 8, .map_pages = 4};
   (void)sh;
   sw_t *w = calloc(1, sizeof *w);
   REQUIRE(t, w != NULL, "calloc");
@@ -340,7 +340,7 @@ static void race_through_stack(test_ctx_t *t) {
 
 static const test_def_t stack_tests[] = {
   {"workload_small", workload_small, TEST_F_RANDOM, 0,
-   "3 disks (one disconnecting), 24 async I/Os of 1-16 blocks, any placement, shadow-checked"},
+   "3 disks (one disconnecting), 14 async I/Os of 1-16 blocks, any placement, shadow-checked"},
   {"workload_split", workload_split, TEST_F_RANDOM, 0,
    "3 disks, I/Os up to 2.5x MaximumTransferLength (3 map registers), shadow-checked"},
   {"workload_window", workload_window, TEST_F_RANDOM, 0,

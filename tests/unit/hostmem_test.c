@@ -498,6 +498,39 @@ static void alloc_contig_limits(test_ctx_t *t) {
   hostmem_destroy(m);
 }
 
+/* hostmem_buf_adopt: a buffer over frames chosen by the caller (here a contiguous run that
+ * straddles a 128 KiB boundary); its VA reaches exactly those frames, freeing it frees them;
+ * frames not allocated are refused */
+static void buf_adopt(test_ctx_t *t) {
+  hostmem_t *m = hostmem_create(64 * MIB, test_seed(t));
+  REQUIRE(t, m != NULL, "create");
+  uint64_t pfn0 = 0, pf[8];
+  REQUIRE_EQ(t, hostmem_alloc_contig(m, 8, HOSTMEM_16M, 128 * 1024, &pfn0), 0);
+  for (unsigned i = 0; i < 8; i++) pf[i] = pfn0 + i;
+  uint64_t before = hostmem_free_page_count(m);
+  hostmem_buf_t *b = hostmem_buf_adopt(m, 5 * PG - 100, 100, pf + 2);
+  REQUIRE(t, b != NULL, "adopt");
+  CHECK_EQ(t, b->npages, 5);
+  CHECK_EQ(t, hostmem_buf_pa(b, 0), (pfn0 + 2) * PG + 100);
+  CHECK_EQ(t, hostmem_buf_is_contiguous(b), 1);
+  uint8_t v[64];
+  fill(t, 9, v, sizeof v);
+  memcpy((uint8_t *)b->va + 3 * PG, v, sizeof v); /* through the VA ... */
+  uint8_t back[64];
+  REQUIRE_EQ(t, hostmem_read(m, (pfn0 + 2) * PG + 100 + 3 * PG, back, sizeof back), 0);
+  CHECK(t, memcmp(back, v, sizeof v) == 0, "... lands in the adopted frame");
+  CHECK_EQ(t, hostmem_free_page_count(m), before); /* adopting allocates nothing */
+  hostmem_buf_free(m, b);
+  CHECK_EQ(t, hostmem_free_page_count(m), before + 5);
+  /* those frames are free now: adopting them again is refused */
+  CHECK(t, hostmem_buf_adopt(m, PG, 0, pf + 2) == NULL, "unallocated frame refused");
+  CHECK(t, hostmem_buf_adopt(m, PG, 0, pf) != NULL, "still-allocated frame adopted");
+  uint64_t zero = 0;
+  CHECK(t, hostmem_buf_adopt(m, PG, 0, &zero) == NULL, "page 0 refused");
+  CHECK(t, hostmem_buf_adopt(m, PG, PG, pf + 1) == NULL, "offset >= 4096 refused");
+  hostmem_destroy(m);
+}
+
 static void free_and_exhaust(test_ctx_t *t) {
   hostmem_t *m = hostmem_create(MIB, test_seed(t));
   REQUIRE(t, m != NULL, "create");
@@ -665,6 +698,8 @@ static const test_def_t hostmem_tests[] = {
    "pages mapped for device reads only must not be DMA-written"},
   {"dma_unmap_rules", dma_unmap_rules, 0, 0,
    "unmap of what is not mapped fails; partial unmaps and nesting count per page"},
+  {"buf_adopt", buf_adopt, TEST_F_RANDOM, 0,
+   "hostmem_buf_adopt: a VA over caller-chosen frames, freed with the buffer, bad frames refused"},
   {"alloc_contig_limits", alloc_contig_limits, TEST_F_RANDOM, 0,
    "contiguous runs below max_pa with the alignment asked for, never page 0"},
   {"free_and_exhaust", free_and_exhaust, TEST_F_RANDOM, 0,
