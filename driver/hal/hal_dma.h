@@ -1,5 +1,5 @@
 /* The HAL DMA adapter for system-DMA (subordinate, ISA-style) devices over the simulated
- * sysdma (docs/hal.md). A "machine" is the per-simulation HAL state: the sim it drives, the
+ * sysdma, and for bus masters with scatter/gather (docs/hal.md). A "machine" is the per-simulation HAL state: the sim it drives, the
  * shared map register pool (the PC HAL's master adapter), channel ownership and wait queues,
  * every adapter handed out, and the driver verifier. Two simulations in one process have two
  * machines and share nothing.
@@ -115,6 +115,55 @@ static inline ULONG hal_read_dma_counter_at_(const char *f, int l, PDMA_ADAPTER 
   return a->DmaOperations->ReadDmaCounter(a);
 }
 
+static inline NTSTATUS hal_get_sg_list_at_(const char *f, int l, PDMA_ADAPTER a,
+                                           PDEVICE_OBJECT d, PMDL mdl, PVOID va, ULONG len,
+                                           PDRIVER_LIST_CONTROL r, PVOID c, BOOLEAN wr) {
+  if (!a || !a->DmaOperations) return STATUS_INVALID_PARAMETER;
+  hal_dma_site_(a, f, l);
+  return a->DmaOperations->GetScatterGatherList(a, d, mdl, va, len, r, c, wr);
+}
+static inline VOID hal_put_sg_list_at_(const char *f, int l, PDMA_ADAPTER a,
+                                       PSCATTER_GATHER_LIST sg, BOOLEAN wr) {
+  if (!a || !a->DmaOperations) return;
+  hal_dma_site_(a, f, l);
+  a->DmaOperations->PutScatterGatherList(a, sg, wr);
+}
+static inline NTSTATUS hal_build_sg_list_at_(const char *f, int l, PDMA_ADAPTER a,
+                                             PDEVICE_OBJECT d, PMDL mdl, PVOID va, ULONG len,
+                                             PDRIVER_LIST_CONTROL r, PVOID c, BOOLEAN wr,
+                                             PVOID buf, ULONG buflen) {
+  if (!a || !a->DmaOperations) return STATUS_INVALID_PARAMETER;
+  hal_dma_site_(a, f, l);
+  return a->DmaOperations->BuildScatterGatherList(a, d, mdl, va, len, r, c, wr, buf, buflen);
+}
+static inline NTSTATUS hal_calculate_sg_list_at_(const char *f, int l, PDMA_ADAPTER a,
+                                                 PMDL mdl, PVOID va, ULONG len, PULONG size,
+                                                 PULONG nregs) {
+  if (!a || !a->DmaOperations) return STATUS_INVALID_PARAMETER;
+  hal_dma_site_(a, f, l);
+  return a->DmaOperations->CalculateScatterGatherList(a, mdl, va, len, size, nregs);
+}
+static inline PVOID hal_allocate_common_buffer_at_(const char *f, int l, PDMA_ADAPTER a,
+                                                   ULONG len, PPHYSICAL_ADDRESS la,
+                                                   BOOLEAN cached) {
+  if (!a || !a->DmaOperations) return NULL;
+  hal_dma_site_(a, f, l);
+  return a->DmaOperations->AllocateCommonBuffer(a, len, la, cached);
+}
+static inline VOID hal_free_common_buffer_at_(const char *f, int l, PDMA_ADAPTER a, ULONG len,
+                                              PHYSICAL_ADDRESS la, PVOID va, BOOLEAN cached) {
+  if (!a || !a->DmaOperations) return;
+  hal_dma_site_(a, f, l);
+  a->DmaOperations->FreeCommonBuffer(a, len, la, va, cached);
+}
+
+#define HalGetScatterGatherList(...) hal_get_sg_list_at_(__FILE__, __LINE__, __VA_ARGS__)
+#define HalPutScatterGatherList(...) hal_put_sg_list_at_(__FILE__, __LINE__, __VA_ARGS__)
+#define HalBuildScatterGatherList(...) hal_build_sg_list_at_(__FILE__, __LINE__, __VA_ARGS__)
+#define HalCalculateScatterGatherList(...)                                                     \
+  hal_calculate_sg_list_at_(__FILE__, __LINE__, __VA_ARGS__)
+#define HalAllocateCommonBuffer(...) hal_allocate_common_buffer_at_(__FILE__, __LINE__, __VA_ARGS__)
+#define HalFreeCommonBuffer(...) hal_free_common_buffer_at_(__FILE__, __LINE__, __VA_ARGS__)
 #define HalGetDmaAdapter(...) hal_get_dma_adapter_at_(__FILE__, __LINE__, __VA_ARGS__)
 #define HalAllocateAdapterChannel(...) hal_allocate_adapter_channel_at_(__FILE__, __LINE__, __VA_ARGS__)
 #define HalMapTransfer(...) hal_map_transfer_at_(__FILE__, __LINE__, __VA_ARGS__)
@@ -153,5 +202,18 @@ unsigned hal_waiting_requests(const hal_machine_t *m);
 /* map register cap per channel width: 64 KiB / 128 KiB of transfer + 1 (docs/hal.md) */
 #define HAL_MAX_MAP_REGISTERS_BYTE 17u
 #define HAL_MAX_MAP_REGISTERS_WORD 33u
+
+
+/* ---- bus masters (docs/hal.md "Bus-master scatter/gather") ------------------------------ */
+
+/* hbasim extension: the device's scatter/gather element limits, which DEVICE_DESCRIPTION
+ * cannot say -- the longest element (0: none) and a power-of-two boundary >= PAGE_SIZE no
+ * element crosses (0: none). Lists built afterwards respect them. 0, or -1 for an adapter that
+ * is not a live bus master or a bad boundary. */
+int hal_dma_set_sg_limits(PDMA_ADAPTER a, ULONG max_element, uint64_t boundary);
+/* the first physical address the adapter's device cannot reach (16 MiB for system DMA) */
+uint64_t hal_dma_address_limit(PDMA_ADAPTER a);
+/* scatter/gather lists handed out and not yet put */
+unsigned hal_sg_lists_live(PDMA_ADAPTER a);
 
 #endif

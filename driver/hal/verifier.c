@@ -102,6 +102,21 @@ static const kind_info_t kinds[HAL_VF_NKINDS] = {
   [HAL_VF_SCSIPORT_MISUSE] = {"SCSIPORT_MISUSE",
                               "a ScsiPort routine called outside what its documentation "
                               "allows (wrong context, bad argument)"},
+  [HAL_VF_SG_LIST_PUT_TWICE] = {"SG_LIST_PUT_TWICE",
+                                  "PutScatterGatherList exactly once per list: freed twice "
+                                  "(0xE6/0x06)"},
+  [HAL_VF_SG_LIST_LEAKED] = {"SG_LIST_LEAKED",
+                               "every scatter/gather list put before PutDmaAdapter "
+                               "(0xE6/0x0A)"},
+  [HAL_VF_SG_LIST_FOREIGN] = {"SG_LIST_FOREIGN",
+                                "PutScatterGatherList only of a list this adapter's "
+                                "GetScatterGatherList / BuildScatterGatherList made"},
+  [HAL_VF_COMMON_BUFFER_FREED_TWICE] = {"COMMON_BUFFER_FREED_TWICE",
+                                          "FreeCommonBuffer only of a live buffer of this "
+                                          "adapter: freed twice (0xE6/0x03)"},
+  [HAL_VF_COMMON_BUFFER_LEAKED] = {"COMMON_BUFFER_LEAKED",
+                                     "every common buffer freed before PutDmaAdapter "
+                                     "(0xE6/0x07)"},
 };
 
 hal_vf_t *hal_vf_create(sim_t *s) {

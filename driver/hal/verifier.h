@@ -43,6 +43,12 @@ typedef enum hal_vf_kind {
   HAL_VF_BAD_PHYS_ADDRESS,      /* ScsiPortGetPhysicalAddress of an address it cannot translate
                                    (0xF1/0x1006) */
   HAL_VF_SCSIPORT_MISUSE,       /* a ScsiPort* call outside what its documentation allows */
+  /* bus-master scatter/gather and common buffers (docs/hal.md "Bus-master scatter/gather") */
+  HAL_VF_SG_LIST_PUT_TWICE,     /* PutScatterGatherList of a list already put (0x06) */
+  HAL_VF_SG_LIST_LEAKED,        /* PutDmaAdapter with scatter/gather lists not put (0x0A) */
+  HAL_VF_SG_LIST_FOREIGN,       /* PutScatterGatherList of a list this adapter never built */
+  HAL_VF_COMMON_BUFFER_FREED_TWICE, /* FreeCommonBuffer of a buffer not allocated (0x03) */
+  HAL_VF_COMMON_BUFFER_LEAKED,  /* PutDmaAdapter with common buffers not freed (0x07) */
   HAL_VF_NKINDS
 } hal_vf_kind_t;
 

@@ -7,7 +7,11 @@
  * (the srb.h reference pages: SCSI_REQUEST_BLOCK, HW_INITIALIZATION_DATA (SCSI),
  * PORT_CONFIGURATION_INFORMATION (SCSI), ACCESS_RANGE, ScsiPortNotification, PHW_* and each
  * ScsiPort* routine). Calling conventions and SAL annotations are dropped (one ABI on
- * x86-64 Linux). docs/ddk_headers.md lists the subset, its sources and its differences. */
+ * x86-64 Linux). docs/ddk_headers.md lists the subset, its sources and its differences.
+ *
+ * Included from storport.h (HBASIM_STORPORT_H defined), this header supplies only what SCSI
+ * Port and Storport share; the blocks marked !HBASIM_STORPORT_H are SCSI Port's and storport.h
+ * declares Storport's versions of them. */
 #ifndef HBASIM_SRB_H
 #define HBASIM_SRB_H
 
@@ -170,6 +174,8 @@ typedef struct _ACCESS_RANGE {
   BOOLEAN RangeInMemory;     /* FALSE: I/O ports */
 } ACCESS_RANGE, *PACCESS_RANGE;
 
+#ifndef HBASIM_STORPORT_H /* SCSI Port only: storport.h declares Storport's own */
+
 /* Filled by the port driver, completed by HwScsiFindAdapter. Defaults the documentation gives:
  * MaximumTransferLength, NumberOfPhysicalBreaks, DmaChannel and DmaPort SP_UNINITIALIZED_VALUE;
  * DmaWidth 0 (Width8Bits); DmaSpeed Compatible; ScatterGather, Master, CachesData,
@@ -236,6 +242,8 @@ _Static_assert(offsetof(PORT_CONFIGURATION_INFORMATION, DmaChannel) == 32,
 _Static_assert(offsetof(PORT_CONFIGURATION_INFORMATION, NumberOfAccessRanges) == 52,
                "PORT_CONFIGURATION_INFORMATION NumberOfAccessRanges offset");
 
+#endif /* !HBASIM_STORPORT_H */
+
 /* ---- HwScsiFindAdapter results and ScsiPortLogError codes -------------------------------- */
 
 #define SP_RETURN_NOT_FOUND 0
@@ -257,6 +265,8 @@ _Static_assert(offsetof(PORT_CONFIGURATION_INFORMATION, NumberOfAccessRanges) ==
 
 /* ---- notifications and adapter control --------------------------------------------------- */
 
+#ifndef HBASIM_STORPORT_H /* SCSI Port only: storport.h declares Storport's own */
+
 /* ScsiPortNotification's first argument; the extra arguments each one takes are listed at
  * ScsiPortNotification below. */
 typedef enum _SCSI_NOTIFICATION_TYPE {
@@ -271,6 +281,8 @@ typedef enum _SCSI_NOTIFICATION_TYPE {
   WMIEvent,
   WMIReregister
 } SCSI_NOTIFICATION_TYPE, *PSCSI_NOTIFICATION_TYPE;
+
+#endif /* !HBASIM_STORPORT_H */
 
 typedef enum _SCSI_ADAPTER_CONTROL_TYPE {
   ScsiQuerySupportedControlTypes = 0,
@@ -292,6 +304,8 @@ typedef struct _SCSI_SUPPORTED_CONTROL_TYPE_LIST {
   ULONG MaxControlType;
   BOOLEAN SupportedTypeList[];
 } SCSI_SUPPORTED_CONTROL_TYPE_LIST, *PSCSI_SUPPORTED_CONTROL_TYPE_LIST;
+
+#ifndef HBASIM_STORPORT_H /* SCSI Port only: storport.h declares Storport's own */
 
 /* ---- miniport entry points (HW_INITIALIZATION_DATA members) ------------------------------ */
 
@@ -439,5 +453,7 @@ VOID ScsiPortWriteRegisterUlong(PULONG Register, ULONG Value);
 VOID ScsiPortWriteRegisterBufferUchar(PUCHAR Register, PUCHAR Buffer, ULONG Count);
 VOID ScsiPortWriteRegisterBufferUshort(PUSHORT Register, PUSHORT Buffer, ULONG Count);
 VOID ScsiPortWriteRegisterBufferUlong(PULONG Register, PULONG Buffer, ULONG Count);
+
+#endif /* !HBASIM_STORPORT_H */
 
 #endif

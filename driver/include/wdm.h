@@ -310,7 +310,8 @@ typedef NTSTATUS (*PBUILD_MDL_FROM_SCATTER_GATHER_LIST)(PDMA_ADAPTER DmaAdapter,
                                                         PMDL OriginalMdl, PMDL *TargetMdl);
 
 /* Versions 1 and 2 of DMA_OPERATIONS (version 3, Windows 8, is not offered: IoGetDmaAdapter
- * refuses DEVICE_DESCRIPTION_VERSION3). */
+ * refuses DEVICE_DESCRIPTION_VERSION3 for system DMA and gives a bus master the version-2
+ * table). */
 typedef struct _DMA_OPERATIONS {
   ULONG Size;
   PPUT_DMA_ADAPTER PutDmaAdapter;
