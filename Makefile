@@ -56,7 +56,7 @@ TEST_C     := $(sort $(wildcard tests/harness/*.c tests/unit/*.c tests/sim/*.c t
                                  tests/hba/*.c tests/system/*.c tests/hal/*.c tests/scsiport/*.c))
 LIB_C      := $(SIM_C) $(MODELS_C) $(DRIVER_C)
 INCLUDES   := -Isim -Imodels -Idriver -Idriver/include -Idriver/hal -Idriver/scsiport \
-              -Idriver/miniport -Idriver/class -Itests/harness -I$(GEN)
+              -Idriver/miniport -Idriver/class -Idriver/port -Itests/harness -I$(GEN)
 
 CC         ?= cc
 CXX        ?= c++

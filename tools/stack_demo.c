@@ -188,7 +188,9 @@ static int bring_up(demo_t *d, uint64_t seed, const char *waves) {
     return -1;
   }
   d->port = sp_system_port(d->sys, 0);
-  d->cls = disk_class_create(d->s, d->port, NULL);
+  port_if_t pif;
+  sp_port_if(d->port, &pif);
+  d->cls = disk_class_create(d->s, &pif, NULL);
   if (!d->cls) {
     fail(d, "disk_class_create");
     return -1;

@@ -101,7 +101,7 @@ struct disk {
 
 struct disk_class {
   sim_t *sim;
-  sp_port_t *port;
+  port_if_t port;
   disk_class_config_t cfg;
   IO_SCSI_CAPABILITIES caps;
   hostmem_buf_t *scan_buf;  /* host memory for the scan's data-in commands */
@@ -253,8 +253,9 @@ void disk_class_config_default(disk_class_config_t *cfg) {
   cfg->scan_timeout = DISK_DEF_SCAN_TIMEOUT;
 }
 
-disk_class_t *disk_class_create(sim_t *s, sp_port_t *port, const disk_class_config_t *cfg) {
-  if (!s || !port) {
+disk_class_t *disk_class_create(sim_t *s, const port_if_t *port, const disk_class_config_t *cfg) {
+  if (!s || !port || !port->execute || !port->capabilities || !port->initiator_id ||
+      !port->max_targets || !port->max_luns) {
     fprintf(stderr, "disk_class_create: NULL %s\n", s ? "port" : "sim");
     return NULL;
   }
@@ -273,10 +274,10 @@ disk_class_t *disk_class_create(sim_t *s, sp_port_t *port, const disk_class_conf
     return NULL;
   }
   c->sim = s;
-  c->port = port;
+  c->port = *port;
   c->cfg = *cfg;
-  if (sp_port_capabilities(port, &c->caps) != 0) {
-    fprintf(stderr, "disk_class_create: sp_port_capabilities failed\n");
+  if (port->capabilities(port->port, &c->caps) != 0) {
+    fprintf(stderr, "disk_class_create: the port gave no capabilities\n");
     free(c);
     return NULL;
   }
@@ -594,7 +595,7 @@ static NTSTATUS piece_send(class_piece_t *p) {
   srb->OriginalRequest = p;
   PMDL mdl = p->length ? r->mdls[p->mdl] : NULL;
   c->stats.srbs++;
-  NTSTATUS st = sp_execute(c->port, srb, mdl, piece_done, p);
+  NTSTATUS st = c->port.execute(c->port.port, srb, mdl, piece_done, p);
   return st;
 }
 
@@ -954,7 +955,7 @@ NTSTATUS disk_passthrough(disk_class_t *c, const disk_pt_t *req, disk_pt_result_
   if (!c || !req || !res) return STATUS_INVALID_PARAMETER;
   if (!irql_ok(c, SIM_PASSIVE_LEVEL, "disk_passthrough")) return STATUS_INVALID_DEVICE_STATE;
   if (req->cdb_length < 6 || req->cdb_length > 16) return STATUS_INVALID_PARAMETER;
-  if (req->target >= sp_port_max_targets(c->port) || req->lun >= sp_port_max_luns(c->port))
+  if (req->target >= c->port.max_targets(c->port.port) || req->lun >= c->port.max_luns(c->port.port))
     return STATUS_INVALID_PARAMETER;
   if (req->sense_length && !req->sense) return STATUS_INVALID_PARAMETER;
   ULONG dir;
@@ -1110,8 +1111,8 @@ out:
 int disk_class_scan(disk_class_t *c) {
   if (!c) return -1;
   if (!irql_ok(c, SIM_PASSIVE_LEVEL, "disk_class_scan")) return -1;
-  UCHAR initiator = sp_port_initiator_id(c->port);
-  UCHAR max_t = sp_port_max_targets(c->port), max_l = sp_port_max_luns(c->port);
+  UCHAR initiator = c->port.initiator_id(c->port.port);
+  UCHAR max_t = c->port.max_targets(c->port.port), max_l = c->port.max_luns(c->port.port);
   class_piece_t *p = calloc(1, sizeof *p);
   if (!p) return -1;
   int ret = 0;

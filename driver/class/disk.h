@@ -25,7 +25,8 @@
 #include <stdint.h>
 
 #include "scsi.h"
-#include "scsiport.h"
+#include "port_if.h"
+#include "sim.h"
 #include "sim.h"
 #include "srb.h"
 
@@ -55,7 +56,7 @@ void disk_class_config_default(disk_class_config_t *cfg);
 /* A class over one port. The port's miniport must have been initialised (its capabilities
  * are read here). s is the port's simulation (sp_system_sim). cfg NULL: the defaults. NULL on
  * error (message on stderr). */
-disk_class_t *disk_class_create(sim_t *s, sp_port_t *port, const disk_class_config_t *cfg);
+disk_class_t *disk_class_create(sim_t *s, const port_if_t *port, const disk_class_config_t *cfg);
 /* Call with nothing outstanding (after disk_class_wait_idle) and before sp_system_destroy.
  * With requests still outstanding it records a sim error and frees nothing (their completions
  * would find freed memory). */

@@ -547,6 +547,25 @@ UCHAR sp_port_max_luns(const sp_port_t *p) {
                                                            : p->cfg.MaximumNumberOfLogicalUnits)
            : 0;
 }
+static NTSTATUS if_execute(void *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, port_completion_fn done,
+                           void *ctx) {
+  return sp_execute(p, Srb, Mdl, done, ctx);
+}
+static int if_caps(const void *p, IO_SCSI_CAPABILITIES *out) { return sp_port_capabilities(p, out); }
+static UCHAR if_init_id(const void *p) { return sp_port_initiator_id(p); }
+static UCHAR if_max_targets(const void *p) { return sp_port_max_targets(p); }
+static UCHAR if_max_luns(const void *p) { return sp_port_max_luns(p); }
+
+void sp_port_if(sp_port_t *p, port_if_t *out) {
+  if (!out) return;
+  out->port = p;
+  out->execute = if_execute;
+  out->capabilities = if_caps;
+  out->initiator_id = if_init_id;
+  out->max_targets = if_max_targets;
+  out->max_luns = if_max_luns;
+}
+
 void sp_port_stats(const sp_port_t *p, sp_port_stats_t *out) {
   if (!out) return;
   if (!p) {

@@ -13,6 +13,7 @@
 
 #include "hal_dma.h"
 #include "sim.h"
+#include "port_if.h"
 #include "srb.h"
 
 #define SP_MAX_ADAPTERS 4u
@@ -60,19 +61,9 @@ hal_vf_t  *sp_system_verifier(const sp_system_t *sys);
 
 /* ---- the upper edge ---------------------------------------------------------------------- */
 
-/* ntddscsi.h IO_SCSI_CAPABILITIES, what IOCTL_SCSI_GET_CAPABILITIES returns */
-typedef struct _IO_SCSI_CAPABILITIES {
-  ULONG Length;
-  ULONG MaximumTransferLength;
-  ULONG MaximumPhysicalPages;     /* NumberOfPhysicalBreaks + 1 */
-  ULONG SupportedAsynchronousEvents;
-  ULONG AlignmentMask;
-  BOOLEAN TaggedQueuing;
-  BOOLEAN AdapterScansDown;
-  BOOLEAN AdapterUsesPio;
-} IO_SCSI_CAPABILITIES, *PIO_SCSI_CAPABILITIES;
-
 int sp_port_capabilities(const sp_port_t *p, IO_SCSI_CAPABILITIES *out);  /* 0 or -1 */
+/* the port's upper edge as a port_if_t (for the class layer) */
+void sp_port_if(sp_port_t *p, port_if_t *out);
 UCHAR sp_port_initiator_id(const sp_port_t *p);  /* ConfigInfo->InitiatorBusId[0] */
 /* the miniport's device extension (diagnostics and tests: read it, do not change it) */
 PVOID sp_port_device_extension(const sp_port_t *p);
@@ -83,9 +74,8 @@ UCHAR sp_port_max_targets(const sp_port_t *p);   /* ConfigInfo->MaximumNumberOfT
 UCHAR sp_port_max_luns(const sp_port_t *p);      /* ConfigInfo->MaximumNumberOfLogicalUnits */
 
 /* Completion of an SRB passed to sp_execute: runs at DISPATCH_LEVEL from the port's DPC after
- * the miniport's RequestComplete (SrbStatus, ScsiStatus, DataTransferLength = bytes moved,
- * SenseInfoBufferLength = sense bytes when SRB_STATUS_AUTOSENSE_VALID). */
-typedef void (*sp_completion_fn)(PSCSI_REQUEST_BLOCK Srb, void *ctx);
+ * the miniport's RequestComplete (port_if.h) */
+typedef port_completion_fn sp_completion_fn;
 
 /* Queues Srb (Function SRB_FUNCTION_EXECUTE_SCSI, or SRB_FUNCTION_RESET_BUS / ABORT_COMMAND
  * / RESET_DEVICE) on its logical unit, at IRQL <= DISPATCH_LEVEL. For a data transfer,

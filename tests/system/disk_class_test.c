@@ -492,7 +492,9 @@ static void unit_attention_retried(test_ctx_t *t) {
   disk_class_config_t cc;
   disk_class_config_default(&cc);
   cc.unit_attention_retries = 0;
-  disk_class_t *c0 = disk_class_create(r.s, r.port, &cc);
+  port_if_t pif;
+  sp_port_if(r.port, &pif);
+  disk_class_t *c0 = disk_class_create(r.s, &pif, &cc);
   REQUIRE(t, c0 != NULL, "second class");
   REQUIRE_EQ(t, disk_class_scan(c0), 1);
   disk_t *d0 = disk_class_get(c0, 0);

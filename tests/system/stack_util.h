@@ -135,7 +135,9 @@ static inline void stack_start(test_ctx_t *t, stack_rig_t *r, const disk_class_c
   uint32_t v = 0;
   REQUIRE_OK(t, sim_apb_read(r->s, r->cfg.port.adapter[0].mem_base + HBA_SEL_TIMEOUT, 4, &v));
   REQUIRE_EQ(t, v, sel); /* the miniport applied its parameter */
-  r->cls = disk_class_create(r->s, r->port, ccfg);
+  port_if_t pif;
+  sp_port_if(r->port, &pif);
+  r->cls = disk_class_create(r->s, &pif, ccfg);
   REQUIRE(t, r->cls != NULL, "disk_class_create");
 }
 
