@@ -273,58 +273,68 @@ static int overlaps(demo_t *d, disk_model_t *dm, uint64_t lba, uint32_t blocks) 
   return 0;
 }
 
+/* issues io (dm, lba, blocks, write and place chosen): a buffer, the shadow, the async call;
+ * 0, or -1 on a failure recorded */
+static int issue(demo_t *d, io_t *io, size_t offset) {
+  size_t len = (size_t)io->blocks * 512u;
+  io->buf = hostmem_buf_alloc(sim_mem(d->s), len, offset, io->place);
+  if (!io->buf) { /* placement impossible for this size: scattered pages always are */
+    io->place = HOSTMEM_PLACE_SCATTERED;
+    io->buf = hostmem_buf_alloc(sim_mem(d->s), len, offset, io->place);
+    if (!io->buf) {
+      fail(d, "host memory for %zu bytes", len);
+      return -1;
+    }
+  }
+  d->by_place[io->place]++;
+  uint8_t *sh = io->dm->shadow + io->lba * 512u;
+  NTSTATUS st;
+  io->busy = 1;
+  io->demo = d;
+  io->submit_cycle = sim_cycle(d->s);
+  if (io->write) {
+    prng_fill(&d->rng, io->buf->va, len);
+    memcpy(sh, io->buf->va, len); /* the shadow takes the new data now: no overlap allowed */
+    st = disk_write_async(io->dm->d, io->lba, io->blocks, io->buf->va, io_done, io);
+  } else {
+    io->expect = malloc(len);
+    if (!io->expect) {
+      fail(d, "out of memory");
+      return -1;
+    }
+    memcpy(io->expect, sh, len);
+    memset(io->buf->va, 0xA5, len);
+    st = disk_read_async(io->dm->d, io->lba, io->blocks, io->buf->va, io_done, io);
+  }
+  if (st != STATUS_PENDING) {
+    fail(d, "submit: 0x%08x", (unsigned)st);
+    io->status = st;
+    io->done = 1;
+  }
+  return 0;
+}
+
+/* the next I/O of the workload into io: 0 issued, 1 none free of overlaps now, -1 failed */
 static int submit(demo_t *d, io_t *io) {
   static const hostmem_place_t places[] = {HOSTMEM_PLACE_SCATTERED, HOSTMEM_PLACE_CONTIGUOUS,
                                            HOSTMEM_PLACE_BELOW_16M, HOSTMEM_PLACE_ABOVE_16M,
                                            HOSTMEM_PLACE_MIXED};
+  if (d->seq_blocks) { /* the benchmark pattern: back-to-back I/Os on disk 0, in order */
+    disk_model_t *dm = &d->dm[0];
+    if (d->seq_next + d->seq_blocks > dm->blocks) d->seq_next = 0;
+    if (overlaps(d, dm, d->seq_next, d->seq_blocks)) return 1;
+    io->dm = dm;
+    io->lba = d->seq_next;
+    io->blocks = d->seq_blocks;
+    io->write = d->seq_count++ % 2u == 0;
+    io->place = HOSTMEM_PLACE_SCATTERED;
+    d->seq_next += d->seq_blocks;
+    return issue(d, io, 0);
+  }
   IO_SCSI_CAPABILITIES cap;
   sp_port_capabilities(d->port, &cap);
   for (int tries = 0; tries < 16; tries++) {
     disk_model_t *dm = &d->dm[prng_below(&d->rng, NDISKS)];
-    if (d->seq_blocks) { /* the benchmark pattern: back-to-back I/Os, alternating halves */
-      dm = &d->dm[0];
-      uint32_t blocks = d->seq_blocks;
-      if (d->seq_next + blocks > dm->blocks) d->seq_next = 0;
-      uint64_t lba = d->seq_next;
-      if (overlaps(d, dm, lba, blocks)) return 1;
-      d->seq_next += blocks;
-      io->dm = dm;
-      io->lba = lba;
-      io->blocks = blocks;
-      io->write = d->seq_count++ % 2u == 0;
-      io->place = HOSTMEM_PLACE_SCATTERED;
-      size_t len = (size_t)blocks * 512u;
-      io->buf = hostmem_buf_alloc(sim_mem(d->s), len, 0, io->place);
-      if (!io->buf) {
-        fail(d, "host memory for %zu bytes", len);
-        return -1;
-      }
-      d->by_place[io->place]++;
-      uint8_t *sh = dm->shadow + lba * 512u;
-      io->busy = 1;
-      io->demo = d;
-      io->submit_cycle = sim_cycle(d->s);
-      NTSTATUS st;
-      if (io->write) {
-        prng_fill(&d->rng, io->buf->va, len);
-        memcpy(sh, io->buf->va, len);
-        st = disk_write_async(dm->d, lba, blocks, io->buf->va, io_done, io);
-      } else {
-        io->expect = malloc(len);
-        if (!io->expect) {
-          fail(d, "out of memory");
-          return -1;
-        }
-        memcpy(io->expect, sh, len);
-        st = disk_read_async(dm->d, lba, blocks, io->buf->va, io_done, io);
-      }
-      if (st != STATUS_PENDING) {
-        fail(d, "submit: 0x%08x", (unsigned)st);
-        io->status = st;
-        io->done = 1;
-      }
-      return 0;
-    }
     /* sizes: mostly small, some around and above MaximumTransferLength */
     uint32_t max_blocks = cap.MaximumTransferLength / 512u;
     uint32_t r = (uint32_t)prng_below(&d->rng, 100), blocks;
@@ -339,43 +349,8 @@ static int submit(demo_t *d, io_t *io) {
     io->blocks = blocks;
     io->write = prng_below(&d->rng, 2) != 0;
     io->place = places[prng_below(&d->rng, 5)];
-    size_t len = (size_t)blocks * 512u;
     size_t offset = prng_below(&d->rng, 4) ? 0 : 1 + prng_below(&d->rng, 4095);
-    io->buf = hostmem_buf_alloc(sim_mem(d->s), len, offset, io->place);
-    if (!io->buf) { /* placement impossible for this size: try another */
-      io->place = HOSTMEM_PLACE_SCATTERED;
-      io->buf = hostmem_buf_alloc(sim_mem(d->s), len, offset, io->place);
-      if (!io->buf) {
-        fail(d, "host memory for %zu bytes", len);
-        return -1;
-      }
-    }
-    d->by_place[io->place]++;
-    uint8_t *sh = dm->shadow + lba * 512u;
-    NTSTATUS st;
-    io->busy = 1;
-    io->demo = d;
-    io->submit_cycle = sim_cycle(d->s);
-    if (io->write) {
-      prng_fill(&d->rng, io->buf->va, len);
-      memcpy(sh, io->buf->va, len); /* the shadow takes the new data now: no overlap allowed */
-      st = disk_write_async(dm->d, lba, blocks, io->buf->va, io_done, io);
-    } else {
-      io->expect = malloc(len);
-      if (!io->expect) {
-        fail(d, "out of memory");
-        return -1;
-      }
-      memcpy(io->expect, sh, len);
-      memset(io->buf->va, 0xA5, len);
-      st = disk_read_async(dm->d, lba, blocks, io->buf->va, io_done, io);
-    }
-    if (st != STATUS_PENDING) {
-      fail(d, "submit: 0x%08x", (unsigned)st);
-      io->status = st;
-      io->done = 1;
-    }
-    return 0;
+    return issue(d, io, offset);
   }
   return 1; /* nothing free of overlaps this time */
 }
@@ -458,9 +433,9 @@ static void summary(demo_t *d, FILE *f, double wall, const char *waves, const ch
   for (unsigned k = 0; k < NDISKS; k++)
     fprintf(f, " %u:%" PRIu64 "MiB", d->dm[k].id, d->dm[k].blocks * 512u >> 20);
   fprintf(f, ")\n");
-  fprintf(f, "I/Os           %" PRIu64 " (%" PRIu64 " reads, %" PRIu64 " writes), %" PRIu64
-             " SRBs, %" PRIu64 " pieces split\n", ios, d->reads, d->writes, cs.srbs,
-          cs.pieces);
+  fprintf(f, "I/Os           %" PRIu64 " (%" PRIu64 " reads, %" PRIu64 " writes) in %" PRIu64
+             " pieces; %" PRIu64 " SRBs in all (scan, sense, retries)\n", ios, d->reads,
+          d->writes, cs.pieces, cs.srbs);
   fprintf(f, "buffers        scattered %" PRIu64 ", contiguous %" PRIu64 ", below 16 MiB %" PRIu64
              ", above 16 MiB %" PRIu64 ", mixed %" PRIu64 "\n", d->by_place[0], d->by_place[1],
           d->by_place[2], d->by_place[3], d->by_place[4]);

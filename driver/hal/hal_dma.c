@@ -159,6 +159,25 @@ struct hal_machine {
 #define VF(m, st, kind, routine, ...)                                                         \
   hal_vf_report((m)->vf, (kind), (routine), (st).file, (st).line, (st).caller, __VA_ARGS__)
 
+/* [CurrentVa, +len) inside the MDL and not empty, or reported (ZERO_LENGTH_MAP,
+ * MAP_OUTSIDE_MDL): the range check of every mapping routine */
+static int map_range_ok(hal_machine_t *m, site_t st, const char *R, PMDL Mdl, PVOID CurrentVa,
+                        ULONG len) {
+  if (len == 0) {
+    VF(m, st, HAL_VF_ZERO_LENGTH_MAP, R, "Length is 0");
+    return 0;
+  }
+  uintptr_t lo = (uintptr_t)MmGetMdlVirtualAddress(Mdl);
+  uintptr_t va = (uintptr_t)CurrentVa;
+  if (va < lo || va - lo > Mdl->ByteCount || len > Mdl->ByteCount - (va - lo)) {
+    VF(m, st, HAL_VF_MAP_OUTSIDE_MDL, R,
+       "CurrentVa %p + %u bytes is not inside the MDL's %u bytes at %p", CurrentVa,
+       (unsigned)len, (unsigned)Mdl->ByteCount, (void *)lo);
+    return 0;
+  }
+  return 1;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* helpers */
 
@@ -744,18 +763,8 @@ static NTSTATUS sg_get(hal_adapter_t *ad, site_t st, const char *R, PDEVICE_OBJE
        !Mdl ? "Mdl" : !ExecutionRoutine ? "ExecutionRoutine" : "ScatterGatherBuffer");
     return STATUS_INVALID_PARAMETER;
   }
-  if (Length == 0) {
-    VF(m, st, HAL_VF_ZERO_LENGTH_MAP, R, "Length is 0");
-    return STATUS_INVALID_PARAMETER;
-  }
-  uintptr_t lo = (uintptr_t)MmGetMdlVirtualAddress(Mdl);
+  if (!map_range_ok(m, st, R, Mdl, CurrentVa, Length)) return STATUS_INVALID_PARAMETER;
   uintptr_t va = (uintptr_t)CurrentVa;
-  if (va < lo || va - lo > Mdl->ByteCount || Length > Mdl->ByteCount - (va - lo)) {
-    VF(m, st, HAL_VF_MAP_OUTSIDE_MDL, R,
-       "CurrentVa %p + %u bytes is not inside the MDL's %u bytes at %p", CurrentVa,
-       (unsigned)Length, (unsigned)Mdl->ByteCount, (void *)lo);
-    return STATUS_INVALID_PARAMETER;
-  }
   ULONG span = ADDRESS_AND_SIZE_TO_SPAN_PAGES(CurrentVa, Length);
   if (span > ad->max_regs) {
     /* documented status, no verifier record: a caller may try and split */
@@ -902,18 +911,8 @@ static PHYSICAL_ADDRESS bm_map_transfer(hal_adapter_t *ad, site_t st, PMDL Mdl, 
     return none;
   }
   ULONG len = *Length;
-  if (len == 0) {
-    VF(m, st, HAL_VF_ZERO_LENGTH_MAP, R, "Length is 0");
-    return none;
-  }
-  uintptr_t lo = (uintptr_t)MmGetMdlVirtualAddress(Mdl);
+  if (!map_range_ok(m, st, R, Mdl, CurrentVa, len)) return none;
   uintptr_t va = (uintptr_t)CurrentVa;
-  if (va < lo || va - lo > Mdl->ByteCount || len > Mdl->ByteCount - (va - lo)) {
-    VF(m, st, HAL_VF_MAP_OUTSIDE_MDL, R,
-       "CurrentVa %p + %u bytes is not inside the MDL's %u bytes at %p", CurrentVa,
-       (unsigned)len, (unsigned)Mdl->ByteCount, (void *)lo);
-    return none;
-  }
   size_t pos = (size_t)(va - (uintptr_t)Mdl->StartVa);
   if (sg_check_frames(ad, st, R, Mdl, pos, len) != 0) return none;
   /* lay out the whole remainder, map its first piece */
@@ -1400,18 +1399,8 @@ static PHYSICAL_ADDRESS op_map_transfer(PDMA_ADAPTER a, PMDL Mdl, PVOID MapRegis
     return none;
   }
   ULONG len = *Length;
-  if (len == 0) {
-    VF(m, st, HAL_VF_ZERO_LENGTH_MAP, R, "Length is 0");
-    return none;
-  }
-  uintptr_t lo = (uintptr_t)MmGetMdlVirtualAddress(Mdl);
+  if (!map_range_ok(m, st, R, Mdl, CurrentVa, len)) return none;
   uintptr_t va = (uintptr_t)CurrentVa;
-  if (va < lo || va - lo > Mdl->ByteCount || len > Mdl->ByteCount - (va - lo)) {
-    VF(m, st, HAL_VF_MAP_OUTSIDE_MDL, R,
-       "CurrentVa %p + %u bytes is not inside the MDL's %u bytes at %p", CurrentVa,
-       (unsigned)len, (unsigned)Mdl->ByteCount, (void *)lo);
-    return none;
-  }
   ULONG span = ADDRESS_AND_SIZE_TO_SPAN_PAGES(CurrentVa, len);
   if (span > g->count) {
     VF(m, st, HAL_VF_MAP_EXCEEDS_REGISTERS, R,

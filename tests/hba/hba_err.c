@@ -189,24 +189,7 @@ static void bus_reset_and_ua(test_ctx_t *t, hba_rig_t *r, unsigned id) {
   CHECK_EQ(t, res.int_status, HBA_INT_STATUS_BUS_RESET_MASK);
   CHECK_EQ(t, hba_rd(t, r, HBA_STATUS) & HBA_STATUS_BSY_SEEN_MASK, 0); /* bus free */
   /* the disk reports the bus reset: CHECK CONDITION, sense 06/29/02 */
-  hba_cmd_t tur = {.id = id, .cdb = {SCSI_OP_TEST_UNIT_READY}, .dir = HBA_CMD_CFG_DIR_NONE};
-  he_run(t, r, &tur, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_CHECK_CONDITION);
-  uint32_t pa = he_filled_buffer(t, r, 18);
-  hba_program_dma(t, r, pa, 18, 1);
-  hba_cmd_t rs = {.id = id, .cdb = {SCSI_OP_REQUEST_SENSE, 0, 0, 0, 18, 0},
-                  .dir = HBA_CMD_CFG_DIR_IN, .len = 18};
-  he_run(t, r, &rs, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
-  CHECK_EQ(t, res.xferred, 18);
-  uint8_t sense[18];
-  REQUIRE_EQ(t, hostmem_read(sim_mem(r->s), pa, sense, 18), 0);
-  CHECK_EQ(t, sense[0] & 0x7F, 0x70);
-  CHECK_EQ(t, sense[2] & 0x0F, SCSI_SK_UNIT_ATTENTION);
-  CHECK_EQ(t, sense[12], 0x29);
-  CHECK_EQ(t, sense[13], 0x02);
+  he_check_ua(t, r, id, 0x29, 0x02);
 }
 
 /* SCSI_FAULT_HANG after 300 bytes: WATCHDOG, then a bus reset recovers */
