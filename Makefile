@@ -53,10 +53,11 @@ SIM_C      := $(sort $(wildcard sim/*.c))
 MODELS_C   := $(sort $(wildcard models/*.c))
 DRIVER_C   := $(sort $(wildcard driver/*/*.c driver/*.c))
 TEST_C     := $(sort $(wildcard tests/harness/*.c tests/unit/*.c tests/sim/*.c tests/sysdma/*.c \
-                                 tests/hba/*.c tests/system/*.c tests/hal/*.c tests/scsiport/*.c))
+                                 tests/hba/*.c tests/system/*.c tests/hal/*.c tests/scsiport/*.c \
+                                 tests/storport/*.c))
 LIB_C      := $(SIM_C) $(MODELS_C) $(DRIVER_C)
 INCLUDES   := -Isim -Imodels -Idriver -Idriver/include -Idriver/hal -Idriver/scsiport \
-              -Idriver/miniport -Idriver/class -Idriver/port -Itests/harness -I$(GEN)
+              -Idriver/storport -Idriver/miniport -Idriver/class -Idriver/port -Itests/harness -I$(GEN)
 
 CC         ?= cc
 CXX        ?= c++

@@ -117,6 +117,20 @@ static const kind_info_t kinds[HAL_VF_NKINDS] = {
   [HAL_VF_COMMON_BUFFER_LEAKED] = {"COMMON_BUFFER_LEAKED",
                                      "every common buffer freed before PutDmaAdapter "
                                      "(0xE6/0x07)"},
+  [HAL_VF_STOR_SG_PUT_TWICE] = {"STOR_SG_PUT_TWICE",
+                               "StorPortPutScatterGatherList exactly once per list built with "
+                               "StorPortBuildScatterGatherList: put twice (0xE6/0x06)"},
+  [HAL_VF_STOR_SG_BUFFER_REUSED] = {"STOR_SG_BUFFER_REUSED",
+                                   "StorPortPutScatterGatherList before the ScatterGatherBuffer "
+                                   "is freed or reused"},
+  [HAL_VF_STOR_SG_AFTER_COMPLETION] = {"STOR_SG_AFTER_COMPLETION",
+                                      "the list from StorPortGetScatterGatherList is valid "
+                                      "only until its SRB completes"},
+  [HAL_VF_STOR_HW_DMA_STARTED] = {"STOR_HW_DMA_STARTED",
+                                 "Storport has no subordinate DMA: HwDmaStarted must be NULL"},
+  [HAL_VF_STOR_MISUSE] = {"STOR_MISUSE",
+                         "a StorPort routine called outside what its documentation allows "
+                         "(wrong context, bad argument)"},
 };
 
 hal_vf_t *hal_vf_create(sim_t *s) {

@@ -49,6 +49,15 @@ typedef enum hal_vf_kind {
   HAL_VF_SG_LIST_FOREIGN,       /* PutScatterGatherList of a list this adapter never built */
   HAL_VF_COMMON_BUFFER_FREED_TWICE, /* FreeCommonBuffer of a buffer not allocated (0x03) */
   HAL_VF_COMMON_BUFFER_LEAKED,  /* PutDmaAdapter with common buffers not freed (0x07) */
+  /* Storport (driver/storport, docs/storport.md) */
+  HAL_VF_STOR_SG_PUT_TWICE,     /* StorPortPutScatterGatherList of a list already put or never
+                                   built (0xE6/0x06) */
+  HAL_VF_STOR_SG_BUFFER_REUSED, /* StorPortBuildScatterGatherList into a buffer whose list is
+                                   not yet put */
+  HAL_VF_STOR_SG_AFTER_COMPLETION, /* the port's list (or SRB data address) of an SRB asked
+                                   for after the SRB completed */
+  HAL_VF_STOR_HW_DMA_STARTED,   /* HwDmaStarted set in a Storport HW_INITIALIZATION_DATA */
+  HAL_VF_STOR_MISUSE,           /* a StorPort* call outside what its documentation allows */
   HAL_VF_NKINDS
 } hal_vf_kind_t;
 

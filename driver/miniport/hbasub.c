@@ -12,6 +12,7 @@
  * (state machine, SRB_STATUS table, the choices the documentation leaves open). */
 #include "hbasub.h"
 
+#include "hba_common.h"
 #include "hba_regs.h"
 #include "miniport.h"
 #include "scsi.h"
@@ -122,90 +123,22 @@ ULONG HbaSubDriverEntry(PVOID DriverObject, PVOID RegistryPath) {
 
 /* ---- ArgumentString ----------------------------------------------------------------------- */
 
-static CHAR HbaSubLower(CHAR c) {
-  return (c >= 'A' && c <= 'Z') ? (CHAR)(c - 'A' + 'a') : c;
-}
-
-static BOOLEAN HbaSubIsSeparator(CHAR c) {
-  return c == ' ' || c == '\t' || c == ',' || c == ';';
-}
-
-/* TRUE when the keyword at *Cursor is Key followed by '='; then *Cursor is past the '='. */
-static BOOLEAN HbaSubMatchKey(PCHAR *Cursor, const CHAR *Key) {
-  PCHAR p = *Cursor;
-  while (*Key != '\0') {
-    if (HbaSubLower(*p) != HbaSubLower(*Key)) {
-      return FALSE;
-    }
-    p++;
-    Key++;
-  }
-  if (*p != '=') {
-    return FALSE;
-  }
-  *Cursor = p + 1;
-  return TRUE;
-}
-
-/* Decimal or 0x-hex; FALSE (and *Cursor unchanged) when no digit or on overflow. */
-static BOOLEAN HbaSubParseUlong(PCHAR *Cursor, PULONG Value) {
-  PCHAR p = *Cursor;
-  ULONG base = 10;
-  ULONG v = 0;
-  BOOLEAN any = FALSE;
-
-  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-    base = 16;
-    p += 2;
-  }
-  for (;; p++) {
-    CHAR c = HbaSubLower(*p);
-    ULONG d;
-    if (c >= '0' && c <= '9') {
-      d = (ULONG)(c - '0');
-    } else if (base == 16 && c >= 'a' && c <= 'f') {
-      d = (ULONG)(c - 'a' + 10);
-    } else {
-      break;
-    }
-    if (v > (0xFFFFFFFFu - d) / base) {
-      return FALSE;
-    }
-    v = v * base + d;
-    any = TRUE;
-  }
-  if (!any || !(*p == '\0' || HbaSubIsSeparator(*p))) {
-    return FALSE;
-  }
-  *Value = v;
-  *Cursor = p;
-  return TRUE;
-}
-
+/* The keywords (hbasub.h) are parsed by hba_common, shared with hbabm. */
 static VOID HbaSubParseArguments(PHBASUB_DEVICE_EXTENSION Ext, PCHAR ArgumentString) {
-  PCHAR p = ArgumentString;
-  ULONG value;
+  HBA_ARGUMENTS args;
 
-  if (p == NULL) {
-    return;
+  HbaCommonParseArguments(ArgumentString, &args);
+  if (args.SelTimeoutSet) {
+    Ext->SelTimeout = args.SelTimeout;
+    Ext->SelTimeoutSet = TRUE;
   }
-  while (*p != '\0') {
-    if (HbaSubIsSeparator(*p)) {
-      p++;
-      continue;
-    }
-    if (HbaSubMatchKey(&p, HBASUB_ARG_SEL_TIMEOUT) && HbaSubParseUlong(&p, &value)) {
-      Ext->SelTimeout = value;
-      Ext->SelTimeoutSet = TRUE;
-    } else if (HbaSubMatchKey(&p, HBASUB_ARG_WATCHDOG) && HbaSubParseUlong(&p, &value)) {
-      Ext->Watchdog = value;
-      Ext->WatchdogSet = TRUE;
-    } else {
-      ScsiDebugPrint(1, "hbasub: ignoring argument at \"%s\"\n", p);
-    }
-    while (*p != '\0' && !HbaSubIsSeparator(*p)) {
-      p++;
-    }
+  if (args.WatchdogSet) {
+    Ext->Watchdog = args.Watchdog;
+    Ext->WatchdogSet = TRUE;
+  }
+  if (args.Ignored != 0) {
+    ScsiDebugPrint(1, "hbasub: ignored %u ArgumentString keyword(s) in \"%s\"\n",
+                   (unsigned)args.Ignored, ArgumentString);
   }
 }
 
@@ -641,107 +574,41 @@ static VOID HbaSubDmaStarted(PVOID HwDeviceExtension) {
 
 /* ---- HwScsiInterrupt ----------------------------------------------------------------------- */
 
-static BOOLEAN HbaSubIsGoodStatus(ULONG ScsiStatus) {
-  return ScsiStatus == SCSISTAT_GOOD || ScsiStatus == SCSISTAT_CONDITION_MET ||
-         ScsiStatus == SCSISTAT_INTERMEDIATE || ScsiStatus == SCSISTAT_INTERMEDIATE_COND_MET;
+/* ScsiPortLogError UniqueId of a hba_common log kind */
+static ULONG HbaSubLogId(HBA_LOG_KIND Kind) {
+  switch (Kind) {
+  case HbaLogParity:
+    return HBASUB_LOG_PARITY;
+  case HbaLogNoStatus:
+    return HBASUB_LOG_NO_STATUS;
+  case HbaLogMover:
+    return HBASUB_LOG_MOVER;
+  case HbaLogUnexpFree:
+    return HBASUB_LOG_UNEXP_FREE;
+  case HbaLogWatchdog:
+  default:
+    return HBASUB_LOG_WATCHDOG;
+  }
 }
 
-/* The SRB status of an EXECUTE_SCSI command that ended with `Causes`; also sets ScsiStatus and
- * DataTransferLength (the bytes that reached memory / the target). */
+/* The SRB status of an EXECUTE_SCSI command that ended with `Causes` (hba_common's mapping,
+ * docs/miniport.md "Completion"); also sets ScsiStatus and DataTransferLength (the bytes that
+ * reached memory / the target) and logs what the mapping asks for. */
 static UCHAR HbaSubExecuteStatus(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb,
                                  ULONG Causes) {
+  HBA_COMMAND_RESULT r;
   ULONG scsi = HbaRead(Ext, HBA_SCSI_STATUS);
-  ULONG statusByte = (scsi & HBA_SCSI_STATUS_BYTE_MASK) >> HBA_SCSI_STATUS_BYTE_SHIFT;
-  BOOLEAN statusValid = (scsi & HBA_SCSI_STATUS_VALID_MASK) != 0;
-  ULONG xferred = 0;
+  ULONG xferred = Ext->RequestedLength != 0 ? HbaRead(Ext, HBA_XFERRED) : 0;
+  BOOLEAN bdr = Ext->MessageSrb != NULL && Ext->MessageSrb->Function == SRB_FUNCTION_RESET_DEVICE;
 
-  if (Ext->RequestedLength != 0) {
-    xferred = HbaRead(Ext, HBA_XFERRED);
-    if (xferred > Ext->RequestedLength) {
-      xferred = Ext->RequestedLength;
-    }
+  HbaCommonExecuteResult(Causes, scsi, xferred, Ext->RequestedLength, Ext->SrbLength, bdr, &r);
+  Srb->DataTransferLength = r.Transferred;
+  Srb->ScsiStatus = r.ScsiStatus;
+  if (r.Log != HbaLogNone) {
+    ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun, HbaCommonLogErrorCode(r.Log),
+                     HbaSubLogId(r.Log));
   }
-  Srb->DataTransferLength = xferred;
-  Srb->ScsiStatus = statusValid ? (UCHAR)statusByte : SCSISTAT_GOOD;
-
-  if (Causes & HBA_INT_STATUS_CMD_DONE_MASK) {
-    if (Causes & HBA_INT_STATUS_PARITY_ERR_MASK) {
-      /* a byte (data, status or message) came with bad parity: none of it can be trusted */
-      ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun, SP_BUS_PARITY_ERROR,
-                       HBASUB_LOG_PARITY);
-      return SRB_STATUS_PARITY_ERROR;
-    }
-    if (!statusValid) {
-      ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun, SP_PROTOCOL_ERROR,
-                       HBASUB_LOG_NO_STATUS);
-      return SRB_STATUS_PHASE_SEQUENCE_FAILURE;   /* COMMAND COMPLETE without a STATUS phase */
-    }
-    if (HbaSubIsGoodStatus(statusByte)) {
-      if (Causes & (HBA_INT_STATUS_UNDERRUN_MASK | HBA_INT_STATUS_DMA_ERR_MASK |
-                    HBA_INT_STATUS_SG_ERR_MASK)) {
-        /* the 8237 ran out (TC) or starved while the target still moved data: a host DMA
-         * failure, not a short transfer -- the data are incomplete (DMA_ERR / SG_ERR belong
-         * to the bus-master mover and cannot happen here; they would mean the same) */
-        ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun,
-                         SP_INTERNAL_ADAPTER_ERROR, HBASUB_LOG_MOVER);
-        return SRB_STATUS_ERROR;
-      }
-      if ((Causes & (HBA_INT_STATUS_OVERRUN_MASK | HBA_INT_STATUS_SHORT_MASK)) != 0 ||
-          xferred < Ext->SrbLength) {
-        return SRB_STATUS_DATA_OVERRUN;   /* over- or underrun: DataTransferLength says what
-                                             moved */
-      }
-      return SRB_STATUS_SUCCESS;
-    }
-    switch (statusByte) {
-    case SCSISTAT_BUSY:
-    case SCSISTAT_QUEUE_FULL:
-      return SRB_STATUS_BUSY;
-    default:
-      /* CHECK CONDITION (the port fetches the sense), RESERVATION CONFLICT, COMMAND
-       * TERMINATED, anything else: ScsiStatus carries the byte */
-      return SRB_STATUS_ERROR;
-    }
-  }
-  if (Causes & HBA_INT_STATUS_SEL_TIMEOUT_MASK) {
-    return SRB_STATUS_SELECTION_TIMEOUT;
-  }
-  if (Causes & HBA_INT_STATUS_ABORTED_MASK) {
-    if (Ext->MessageSrb != NULL && Ext->MessageSrb->Function == SRB_FUNCTION_RESET_DEVICE) {
-      return SRB_STATUS_BUS_RESET;   /* killed by the BUS DEVICE RESET we sent */
-    }
-    /* our ABORT, or the HBA's own after an overrun / mover failure on DATA OUT: the command
-     * did not complete at the target */
-    return SRB_STATUS_ABORTED;
-  }
-  if (Causes & HBA_INT_STATUS_UNEXP_FREE_MASK) {
-    ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun, SP_UNEXPECTED_DISCONNECT,
-                     HBASUB_LOG_UNEXP_FREE);
-    return SRB_STATUS_UNEXPECTED_BUS_FREE;
-  }
-  if (Causes & HBA_INT_STATUS_WATCHDOG_MASK) {
-    ScsiPortLogError(Ext, Srb, Srb->PathId, Srb->TargetId, Srb->Lun, SP_REQUEST_TIMEOUT,
-                     HBASUB_LOG_WATCHDOG);
-    return SRB_STATUS_COMMAND_TIMEOUT;
-  }
-  return SRB_STATUS_BUS_RESET;   /* HBA_INT_STATUS_BUS_RESET */
-}
-
-/* The ending of a BUS DEVICE RESET command of its own. */
-static UCHAR HbaSubDeviceResetStatus(ULONG Causes) {
-  if (Causes & (HBA_INT_STATUS_ABORTED_MASK | HBA_INT_STATUS_CMD_DONE_MASK)) {
-    return SRB_STATUS_SUCCESS;   /* the message went out and the target went bus free */
-  }
-  if (Causes & HBA_INT_STATUS_SEL_TIMEOUT_MASK) {
-    return SRB_STATUS_SELECTION_TIMEOUT;
-  }
-  if (Causes & HBA_INT_STATUS_BUS_RESET_MASK) {
-    return SRB_STATUS_SUCCESS;   /* a bus reset resets the device too */
-  }
-  if (Causes & HBA_INT_STATUS_WATCHDOG_MASK) {
-    return SRB_STATUS_COMMAND_TIMEOUT;
-  }
-  return SRB_STATUS_UNEXPECTED_BUS_FREE;
+  return r.SrbStatus;
 }
 
 /* The running command ended (one ending cause in `Causes`). Completes what it owned. Returns
@@ -760,7 +627,7 @@ static BOOLEAN HbaSubCommandEnded(PHBASUB_DEVICE_EXTENSION Ext, ULONG Causes,
   if (Ext->Kind == HbaSubKindExecute) {
     status = HbaSubExecuteStatus(Ext, Ext->ActiveSrb, Causes);
   } else {
-    status = HbaSubDeviceResetStatus(Causes);
+    status = HbaCommonDeviceResetStatus(Causes);
   }
 
   /* a target that stopped answering may still hold BSY: reset the bus (the guide's recovery

@@ -8,6 +8,7 @@
 #ifndef HBASIM_HBASUB_H
 #define HBASIM_HBASUB_H
 
+#include "hba_common.h"
 #include "miniport.h"
 #include "srb.h"
 
@@ -20,9 +21,10 @@ ULONG HbaSubDriverEntry(PVOID DriverObject, PVOID RegistryPath);
  *   SelTimeout=<n>  written to the HBA's SEL_TIMEOUT at HwScsiInitialize (default: untouched,
  *                   12 500 000 = 250 ms)
  *   Watchdog=<n>    written to WATCHDOG (default untouched, 500 ms; 0 disables the watchdog)
- * Unknown keywords are ignored, as a miniport ignores registry parameters it does not know. */
-#define HBASUB_ARG_SEL_TIMEOUT "SelTimeout"
-#define HBASUB_ARG_WATCHDOG "Watchdog"
+ * Unknown keywords are ignored, as a miniport ignores registry parameters it does not know.
+ * The parser is hba_common's, shared with hbabm. */
+#define HBASUB_ARG_SEL_TIMEOUT HBA_ARG_SEL_TIMEOUT
+#define HBASUB_ARG_WATCHDOG HBA_ARG_WATCHDOG
 
 /* Bytes one 8237 programming can move: the HBA's subordinate mover ends a command at TC, so
  * a command is one ScsiPortIoMapTransfer and these are MaximumTransferLength. */

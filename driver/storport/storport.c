@@ -1,0 +1,1506 @@
+/* hbasim's Storport (docs/storport.md): StorPortInitialize and the StorPort* library over a
+ * simulated system -- per-LU request queues, the SRB's scatter/gather list built by the HAL
+ * (GetScatterGatherList) before HwStorBuildIo, HwStorStartIo synchronised with the ISR, the
+ * ISR at DIRQL, completions in a DPC (where the list is put), StorPortBuildScatterGatherList
+ * with its ExecutionRoutine deferred, SRB timeouts, port-side autosense, register access as
+ * real APB transactions and the verifier's Storport checks. No globals: everything hangs off
+ * the stp_system_t the DRIVER_OBJECT belongs to; a register pointer finds its port through the
+ * header page of its mapping. */
+#include "storport.h"
+
+#include "stor_port.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hostmem.h"
+#include "scsi.h"
+
+#define STP_MAGIC 0x53544f5250ull          /* "STORP" */
+#define STP_MAP_MAGIC 0x53544d4150ull      /* "STMAP" */
+#define STP_WINDOW (64u * 1024u)           /* register mapping: header page + up to 60 KiB */
+#define STP_MAX_MAPPED (STP_WINDOW - 4096u)
+#define STP_TARGETS 8u
+#define STP_LUNS 8u
+#define STP_MAX_MAPPINGS 8u
+#define STP_SENSE_BYTES 254u
+#define STP_BUILDS 32u                     /* StorPortBuildScatterGatherList lists live at once */
+#define STP_PUT_HISTORY 64u                /* lists put, remembered for the double-put check */
+
+/* ---- structures ------------------------------------------------------------------------- */
+
+typedef struct stp_req stp_req_t;
+typedef struct stp_lu stp_lu_t;
+
+typedef enum { RQ_QUEUED, RQ_SG_WAIT, RQ_READY, RQ_MINIPORT, RQ_DONE } rq_state_t;
+
+struct stp_req {
+  stp_port_t *port;
+  PSCSI_REQUEST_BLOCK srb;
+  PMDL mdl;
+  port_completion_fn done;
+  void *ctx;
+  stp_req_t *next;
+  stp_lu_t *lu;
+  rq_state_t state;
+  int timed_out;
+  ULONG timeout_left;
+  void *srb_ext;
+  hostmem_buf_t *srb_ext_buf;
+  PVOID real_va;                /* the caller's DataBuffer (the miniport may see an alias) */
+  BOOLEAN write;                /* memory to device */
+  PSCATTER_GATHER_LIST sg;      /* the port's list for the SRB, until completion */
+  int is_sense;
+  stp_req_t *sense_for;
+  SCSI_REQUEST_BLOCK sense_srb;
+};
+
+struct stp_lu {
+  stp_req_t *head, *tail;       /* queued */
+  stp_req_t *active;            /* untagged: at most one (list being built or with the miniport) */
+  void *lu_ext;
+};
+
+typedef struct stp_map_hdr {
+  uint64_t magic;
+  stp_port_t *port;
+  uint64_t phys;
+  uint32_t length;
+  int in_io;
+} stp_map_hdr_t;
+
+/* a StorPortBuildScatterGatherList request */
+typedef enum { BL_FREE, BL_WAIT, BL_BUILT, BL_DELIVERED } bl_state_t;
+typedef struct stp_build {
+  stp_port_t *port;
+  bl_state_t state;
+  PVOID buffer;
+  ULONG buffer_len;
+  PSCATTER_GATHER_LIST sg;
+  PPOST_SCATTER_GATHER_EXECUTE routine;
+  PVOID context;
+  BOOLEAN write;
+  int timer;
+} stp_build_t;
+
+struct stp_port {
+  stp_system_t *sys;
+  unsigned index;
+  HW_INITIALIZATION_DATA hw;
+  void *devext;
+  PORT_CONFIGURATION_INFORMATION cfg;
+  ACCESS_RANGE ranges[4];
+  const stp_adapter_res_t *res;
+  int initialized;
+  void *map_res[STP_MAX_MAPPINGS];
+  size_t map_res_len[STP_MAX_MAPPINGS];
+  unsigned nmaps;
+  /* the uncached extension: a common buffer */
+  PVOID unc_va;
+  PHYSICAL_ADDRESS unc_pa;
+  ULONG unc_len;
+  /* no-access DataBuffer aliases, one window per LU */
+  char *alias;
+  size_t alias_len, alias_stride;
+  /* HAL */
+  PDEVICE_OBJECT dev;
+  PDMA_ADAPTER adapter;
+  ULONG map_regs_max;
+  int in_get_sg;                /* inside HalGetScatterGatherList */
+  stp_lu_t lu[STP_TARGETS][STP_LUNS];
+  unsigned rr;
+  int ready;                    /* HwStorStartIo may take another SRB */
+  int in_miniport;
+  int irq_connected;
+  stp_req_t *done_head, *done_tail;
+  int want_next, reset_detected, dpc_queued;
+  PHW_TIMER timer_routine;
+  ULONG timer_us;
+  int timer_requested, timer_id, tick_id;
+  uint64_t hold_until;          /* StorPortPause */
+  int pause_timer;
+  hostmem_buf_t *sense_buf;
+  PMDL sense_mdl;
+  stp_build_t builds[STP_BUILDS];
+  PVOID put_hist[STP_PUT_HISTORY];
+  unsigned put_next;
+  stp_port_stats_t st;
+};
+
+struct stp_system {
+  DRIVER_OBJECT drv;            /* first: a PDRIVER_OBJECT is an stp_system_t * */
+  uint64_t magic;
+  sim_t *s;
+  hal_machine_t *hal;
+  hal_vf_t *vf;
+  stp_system_config_t cfg;
+  stp_port_t *port[STP_MAX_ADAPTERS];
+  unsigned nports;
+  char *argument_string;
+};
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+static stp_system_t *sys_of(PVOID drv) {
+  stp_system_t *sys = drv;
+  if (!sys || sys->drv.Type != IO_TYPE_DRIVER || sys->magic != STP_MAGIC) return NULL;
+  return sys;
+}
+
+/* the device extension is preceded by its port's pointer (16 bytes, keeps the alignment) */
+static stp_port_t *port_of(PVOID ext) {
+  if (!ext) return NULL;
+  stp_port_t *p = *(stp_port_t *const *)((char *)ext - 16);
+  return (p && p->devext == ext) ? p : NULL;
+}
+
+#define STP_VF(p, kind, routine, ...) \
+  hal_vf_report((p)->sys->vf, (kind), (routine), NULL, 0, __builtin_return_address(0), __VA_ARGS__)
+
+static uint64_t tick_len(const stp_system_t *sys) {
+  return sys->cfg.tick_cycles ? sys->cfg.tick_cycles : sim_clk_hz(sys->s);
+}
+
+static stp_lu_t *lu_at(stp_port_t *p, UCHAR path, UCHAR target, UCHAR lun) {
+  if (path != 0 || target >= STP_TARGETS || lun >= STP_LUNS) return NULL;
+  return &p->lu[target][lun];
+}
+
+/* The port whose miniport routine runs on this thread (StorPortStallExecution has no
+ * extension argument); saved and restored around each call into the miniport. */
+static _Thread_local stp_port_t *stp_current_;
+
+/* irql 0: at the caller's IRQL; else raised to at least irql for the call */
+typedef struct mp_frame { stp_port_t *prev; unsigned irql; int raised; } mp_frame_t;
+static mp_frame_t mp_in(stp_port_t *p, unsigned irql) {
+  mp_frame_t f = {stp_current_, 0, 0};
+  if (irql) {
+    unsigned cur = sim_irql(p->sys->s);
+    f.irql = sim_raise_irql(p->sys->s, irql > cur ? irql : cur);
+    f.raised = 1;
+  }
+  stp_current_ = p;
+  p->in_miniport++;
+  return f;
+}
+static void mp_out(stp_port_t *p, mp_frame_t f) {
+  p->in_miniport--;
+  stp_current_ = f.prev;
+  if (f.raised) sim_lower_irql(p->sys->s, f.irql);
+}
+
+/* at least DISPATCH_LEVEL for a HAL call; returns the IRQL to go back to */
+static unsigned at_dispatch(sim_t *s) {
+  unsigned cur = sim_irql(s);
+  return sim_raise_irql(s, cur > SIM_DISPATCH_LEVEL ? cur : SIM_DISPATCH_LEVEL);
+}
+
+static void dpc(sim_t *s, void *ctx);
+static void queue_dpc(stp_port_t *p) {
+  if (p->dpc_queued) return;
+  if (sim_queue_dpc(p->sys->s, dpc, p) == 0) p->dpc_queued = 1;
+  else sim_error(p->sys->s, "storport: DPC queue full");
+}
+
+static int is_read_write(UCHAR op) {
+  switch (op) {
+    case SCSIOP_READ6: case SCSIOP_WRITE6: case SCSIOP_READ: case SCSIOP_WRITE:
+    case SCSIOP_READ12: case SCSIOP_WRITE12: case SCSIOP_READ16: case SCSIOP_WRITE16:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* ---- system ----------------------------------------------------------------------------- */
+
+void stp_system_config_default(stp_system_config_t *cfg) {
+  if (cfg) memset(cfg, 0, sizeof *cfg);
+}
+
+void stp_system_config_hba(stp_system_config_t *cfg, const sim_t *s) {
+  (void)s;
+  stp_system_config_default(cfg);
+  if (!cfg) return;
+  cfg->nadapters = 1;
+  cfg->adapter[0].mem_base = 0x10010000u;
+  cfg->adapter[0].mem_length = 0x1000u;
+  cfg->adapter[0].irq_line = 1;
+}
+
+stp_system_t *stp_system_create(sim_t *s, hal_machine_t *hal, const stp_system_config_t *cfg) {
+  if (!s || !hal || !cfg || cfg->nadapters > STP_MAX_ADAPTERS) {
+    fprintf(stderr, "stp_system_create: bad arguments\n");
+    return NULL;
+  }
+  for (unsigned i = 0; i < cfg->nadapters; i++)
+    if (cfg->adapter[i].mem_length == 0 || cfg->adapter[i].mem_length > STP_MAX_MAPPED ||
+        cfg->adapter[i].irq_line >= 8) {
+      fprintf(stderr, "stp_system_create: adapter %u: bad resources\n", i);
+      return NULL;
+    }
+  stp_system_t *sys = calloc(1, sizeof *sys);
+  if (!sys) {
+    fprintf(stderr, "stp_system_create: out of memory\n");
+    return NULL;
+  }
+  sys->drv.Type = IO_TYPE_DRIVER;
+  sys->drv.Size = (CSHORT)sizeof sys->drv;
+  sys->magic = STP_MAGIC;
+  sys->s = s;
+  sys->hal = hal;
+  sys->vf = hal_machine_verifier(hal);
+  sys->cfg = *cfg;
+  if (cfg->argument_string && !(sys->argument_string = strdup(cfg->argument_string))) {
+    free(sys);
+    fprintf(stderr, "stp_system_create: out of memory\n");
+    return NULL;
+  }
+  sys->cfg.argument_string = sys->argument_string;
+  return sys;
+}
+
+static void port_free(stp_port_t *p);
+
+void stp_system_destroy(stp_system_t *sys) {
+  if (!sys) return;
+  for (unsigned i = 0; i < sys->nports; i++) port_free(sys->port[i]);
+  free(sys->argument_string);
+  free(sys);
+}
+
+PDRIVER_OBJECT stp_system_driver_object(stp_system_t *sys) { return sys ? &sys->drv : NULL; }
+unsigned stp_system_port_count(const stp_system_t *sys) { return sys ? sys->nports : 0; }
+stp_port_t *stp_system_port(stp_system_t *sys, unsigned i) {
+  return (sys && i < sys->nports) ? sys->port[i] : NULL;
+}
+sim_t *stp_system_sim(const stp_system_t *sys) { return sys ? sys->s : NULL; }
+hal_vf_t *stp_system_verifier(const stp_system_t *sys) { return sys ? sys->vf : NULL; }
+
+/* ---- completion to the caller ------------------------------------------------------------ */
+
+static void put_srb_list(stp_port_t *p, stp_req_t *r) {
+  if (!r->sg) return;
+  unsigned old = at_dispatch(p->sys->s);
+  HalPutScatterGatherList(p->adapter, r->sg, r->write);
+  sim_lower_irql(p->sys->s, old);
+  r->sg = NULL;
+}
+
+static void free_req(stp_port_t *p, stp_req_t *r) {
+  if (r->srb_ext_buf) hostmem_buf_free(sim_mem(p->sys->s), r->srb_ext_buf);
+  else free(r->srb_ext);
+  free(r);
+}
+
+static void to_caller(stp_port_t *p, stp_req_t *r) {
+  PSCSI_REQUEST_BLOCK srb = r->srb;
+  put_srb_list(p, r);   /* bounced device-to-memory data reaches the caller's pages here */
+  srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
+  srb->SrbExtension = NULL;
+  if (r->real_va) srb->DataBuffer = r->real_va;
+  r->state = RQ_DONE;
+  p->st.srbs_completed++;
+  port_completion_fn done = r->done;
+  void *ctx = r->ctx;
+  free_req(p, r);
+  unsigned old = at_dispatch(p->sys->s);
+  done(srb, ctx);
+  sim_lower_irql(p->sys->s, old);
+}
+
+/* teardown: the request (or the one its REQUEST SENSE was for) ends ABORTED */
+static void abort_req(stp_port_t *p, stp_req_t *r) {
+  if (r->is_sense) {
+    stp_req_t *o = r->sense_for;
+    put_srb_list(p, r);
+    free_req(p, r);
+    r = o;
+  }
+  r->srb->SrbStatus = SRB_STATUS_ABORTED;
+  to_caller(p, r);
+}
+
+static void port_free(stp_port_t *p) {
+  if (!p) return;
+  sim_t *s = p->sys->s;
+  if (p->irq_connected) sim_irq_disconnect(s, p->res->irq_line);
+  if (p->tick_id >= 0) sim_timer_cancel(s, p->tick_id);
+  if (p->timer_id >= 0) sim_timer_cancel(s, p->timer_id);
+  if (p->pause_timer >= 0) sim_timer_cancel(s, p->pause_timer);
+  for (unsigned i = 0; i < STP_BUILDS; i++) {
+    stp_build_t *b = &p->builds[i];
+    if (b->timer >= 0 && b->state == BL_BUILT) sim_timer_cancel(s, b->timer);
+    if (b->state == BL_BUILT || b->state == BL_DELIVERED) {
+      unsigned old = at_dispatch(s);
+      HalPutScatterGatherList(p->adapter, b->sg, b->write);
+      sim_lower_irql(s, old);
+    }
+    b->state = BL_FREE;
+  }
+  for (unsigned t = 0; t < STP_TARGETS; t++)
+    for (unsigned l = 0; l < STP_LUNS; l++) {
+      stp_lu_t *lu = &p->lu[t][l];
+      stp_req_t *r = lu->active;
+      lu->active = NULL;
+      if (r && r->state != RQ_DONE && r->state != RQ_SG_WAIT) abort_req(p, r);
+      while ((r = lu->head)) {
+        lu->head = r->next;
+        abort_req(p, r);
+      }
+      free(lu->lu_ext);
+    }
+  stp_req_t *r;
+  while ((r = p->done_head)) {
+    p->done_head = r->next;
+    abort_req(p, r);
+  }
+  if (p->unc_va) HalFreeCommonBuffer(p->adapter, p->unc_len, p->unc_pa, p->unc_va, FALSE);
+  if (p->adapter) HalPutDmaAdapter(p->adapter);
+  if (p->dev) hal_device_destroy(p->dev);
+  if (p->sense_mdl) IoFreeMdl(p->sense_mdl);
+  if (p->sense_buf) hostmem_buf_free(sim_mem(s), p->sense_buf);
+  for (unsigned i = 0; i < p->nmaps; i++) munmap(p->map_res[i], p->map_res_len[i]);
+  if (p->alias) munmap(p->alias, p->alias_len);
+  if (p->devext) free((char *)p->devext - 16);
+  free(p);
+}
+
+/* ---- StorPortInitialize ------------------------------------------------------------------- */
+
+/* the bus-master DMA adapter, from ConfigInfo as it stands (HwStorFindAdapter's values) */
+static int make_dma_adapter(stp_port_t *p) {
+  if (p->adapter) return 0;
+  PORT_CONFIGURATION_INFORMATION *c = &p->cfg;
+  if (!p->dev) p->dev = hal_device_create(p->sys->hal, 0);
+  if (!p->dev) return -1;
+  DEVICE_DESCRIPTION d;
+  memset(&d, 0, sizeof d);
+  d.Version = DEVICE_DESCRIPTION_VERSION;
+  d.Master = TRUE;
+  d.ScatterGather = TRUE;
+  d.Dma32BitAddresses = c->Dma32BitAddresses;
+  d.Dma64BitAddresses = c->Dma64BitAddresses ? TRUE : FALSE;
+  d.InterfaceType = c->AdapterInterfaceType;
+  d.MaximumLength = (c->MaximumTransferLength == SP_UNINITIALIZED_VALUE ||
+                     c->MaximumTransferLength == 0) ? 1024u * 1024u : c->MaximumTransferLength;
+  p->adapter = HalGetDmaAdapter(p->dev, &d, &p->map_regs_max);
+  return p->adapter ? 0 : -1;
+}
+
+static void isr(sim_t *s, unsigned line, void *ctx);
+
+static void drop_port(stp_system_t *sys, stp_port_t *p) {
+  sys->nports--;
+  sys->port[sys->nports] = NULL;
+  port_free(p);
+}
+
+ULONG StorPortInitialize(PVOID Argument1, PVOID Argument2,
+                         struct _HW_INITIALIZATION_DATA *HwInitializationData, PVOID HwContext) {
+  (void)Argument2;
+  stp_system_t *sys = sys_of(Argument1);
+  if (!sys) return (ULONG)STATUS_INVALID_PARAMETER;
+  PHW_INITIALIZATION_DATA hw = HwInitializationData;
+  if (!hw || hw->HwInitializationDataSize < sizeof(HW_INITIALIZATION_DATA) ||
+      !hw->HwInitialize || !hw->HwStartIo || !hw->HwFindAdapter || !hw->HwResetBus ||
+      !hw->HwInterrupt) {
+    fprintf(stderr, "StorPortInitialize: HW_INITIALIZATION_DATA incomplete (size %u)\n",
+            hw ? hw->HwInitializationDataSize : 0u);
+    return (ULONG)STATUS_REVISION_MISMATCH;
+  }
+  unsigned found = 0;
+  for (unsigned i = 0; i < sys->cfg.nadapters && sys->nports < STP_MAX_ADAPTERS; i++) {
+    const stp_adapter_res_t *res = &sys->cfg.adapter[i];
+    stp_port_t *p = calloc(1, sizeof *p);
+    char *ext = calloc(1, 16 + (size_t)hw->DeviceExtensionSize + 16);
+    if (!p || !ext) {
+      free(p);
+      free(ext);
+      return (ULONG)STATUS_INSUFFICIENT_RESOURCES;
+    }
+    *(stp_port_t **)ext = p;
+    p->devext = ext + 16;
+    p->sys = sys;
+    p->index = sys->nports;
+    p->hw = *hw;
+    p->res = res;
+    p->tick_id = p->timer_id = p->pause_timer = -1;
+    for (unsigned k = 0; k < STP_BUILDS; k++) p->builds[k].timer = -1;
+    if (hw->HwDmaStarted) {
+      STP_VF(p, HAL_VF_STOR_HW_DMA_STARTED, "StorPortInitialize",
+             "HwDmaStarted is set (%p); Storport never calls it", (void *)hw->HwDmaStarted);
+      p->hw.HwDmaStarted = NULL;
+    }
+    PORT_CONFIGURATION_INFORMATION *c = &p->cfg;
+    c->Length = sizeof *c;
+    c->AdapterInterfaceType = hw->AdapterInterfaceType;
+    c->BusInterruptLevel = res->irq_line;
+    c->BusInterruptVector = res->irq_line;
+    c->InterruptMode = LevelSensitive;
+    c->MaximumTransferLength = SP_UNINITIALIZED_VALUE;
+    c->NumberOfPhysicalBreaks = SP_UNINITIALIZED_VALUE;
+    c->DmaChannel = SP_UNINITIALIZED_VALUE;
+    c->DmaPort = SP_UNINITIALIZED_VALUE;
+    c->NumberOfAccessRanges = hw->NumberOfAccessRanges ? hw->NumberOfAccessRanges : 1;
+    if (c->NumberOfAccessRanges > 4) c->NumberOfAccessRanges = 4;
+    p->ranges[0].RangeStart.QuadPart = res->mem_base;
+    p->ranges[0].RangeLength = res->mem_length;
+    p->ranges[0].RangeInMemory = TRUE;
+    c->AccessRanges = (ACCESS_RANGE(*)[])p->ranges;
+    c->NumberOfBuses = 1;
+    memset(c->InitiatorBusId, 7, sizeof c->InitiatorBusId);
+    c->ScatterGather = TRUE;
+    c->Master = TRUE;
+    c->MapBuffers = hw->MapBuffers;
+    c->NeedPhysicalAddresses = hw->NeedPhysicalAddresses;
+    c->TaggedQueuing = hw->TaggedQueuing;
+    c->AutoRequestSense = hw->AutoRequestSense;
+    c->MultipleRequestPerLu = hw->MultipleRequestPerLu;
+    c->ReceiveEvent = hw->ReceiveEvent;
+    c->MaximumNumberOfTargets = STP_TARGETS;
+    c->MaximumNumberOfLogicalUnits = STP_LUNS;
+    c->DeviceExtensionSize = hw->DeviceExtensionSize;
+    c->SpecificLuExtensionSize = hw->SpecificLuExtensionSize;
+    c->SrbExtensionSize = hw->SrbExtensionSize;
+    c->SynchronizationModel = StorSynchronizeHalfDuplex;
+    sys->port[sys->nports++] = p; /* visible to StorPortGetDeviceBase during FindAdapter */
+    BOOLEAN again = FALSE;
+    char *arg = sys->argument_string ? strdup(sys->argument_string) : NULL;
+    mp_frame_t f = mp_in(p, 0);
+    ULONG rv = hw->HwFindAdapter(p->devext, HwContext, NULL, arg, c, &again);
+    mp_out(p, f);
+    free(arg);
+    if (rv != SP_RETURN_FOUND) {
+      drop_port(sys, p);
+      continue;
+    }
+    if (!c->Master || !c->ScatterGather || make_dma_adapter(p)) {
+      fprintf(stderr, "StorPortInitialize: adapter %u: no bus-master scatter/gather DMA "
+                      "adapter (Master %d, ScatterGather %d)\n", i, c->Master, c->ScatterGather);
+      drop_port(sys, p);
+      continue;
+    }
+    ULONG lim = (p->map_regs_max - 1u) * PAGE_SIZE;
+    if (c->MaximumTransferLength == SP_UNINITIALIZED_VALUE || c->MaximumTransferLength > lim)
+      c->MaximumTransferLength = lim;
+    if (c->NumberOfPhysicalBreaks == SP_UNINITIALIZED_VALUE ||
+        c->NumberOfPhysicalBreaks > p->map_regs_max - 1u)
+      c->NumberOfPhysicalBreaks = p->map_regs_max - 1u;
+    hostmem_t *m = sim_mem(sys->s);
+    p->sense_buf = hostmem_buf_alloc(m, STP_SENSE_BYTES, 0, HOSTMEM_PLACE_BELOW_16M);
+    if (p->sense_buf) {
+      p->sense_mdl = IoAllocateMdl(p->sense_buf->va, STP_SENSE_BYTES, FALSE, FALSE, NULL);
+      if (p->sense_mdl) MmBuildMdlForNonPagedPool(p->sense_mdl);
+    }
+    if (c->MapBuffers != STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE) {
+      p->alias_stride = ((size_t)c->MaximumTransferLength + 3u * PAGE_SIZE) &
+                        ~(size_t)(PAGE_SIZE - 1);
+      p->alias_len = p->alias_stride * STP_TARGETS * STP_LUNS;
+      void *a = mmap(NULL, p->alias_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     -1, 0);
+      p->alias = a == MAP_FAILED ? NULL : a;
+    }
+    int ok = p->sense_mdl && (p->alias || c->MapBuffers == STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE);
+    for (unsigned t = 0; t < STP_TARGETS && ok; t++)
+      for (unsigned l = 0; l < STP_LUNS && ok; l++)
+        if (hw->SpecificLuExtensionSize &&
+            !(p->lu[t][l].lu_ext = calloc(1, hw->SpecificLuExtensionSize)))
+          ok = 0;
+    if (!ok) {
+      fprintf(stderr, "StorPortInitialize: adapter %u: out of memory\n", i);
+      drop_port(sys, p);
+      continue;
+    }
+    if (sim_irq_connect(sys->s, res->irq_line, isr, p) == 0) p->irq_connected = 1;
+    f = mp_in(p, SIM_DIRQL);
+    BOOLEAN iok = hw->HwInitialize(p->devext);
+    mp_out(p, f);
+    if (!iok) {
+      fprintf(stderr, "StorPortInitialize: adapter %u: HwStorInitialize returned FALSE\n", i);
+      drop_port(sys, p);
+      continue;
+    }
+    p->initialized = 1;
+    p->ready = 1;
+    found++;
+  }
+  return found ? (ULONG)STATUS_SUCCESS : (ULONG)STATUS_NO_SUCH_DEVICE;
+}
+
+/* ---- upper edge ------------------------------------------------------------------------- */
+
+int stp_port_capabilities(const stp_port_t *p, IO_SCSI_CAPABILITIES *out) {
+  if (!p || !out) return -1;
+  memset(out, 0, sizeof *out);
+  out->Length = sizeof *out;
+  out->MaximumTransferLength = p->cfg.MaximumTransferLength;
+  out->MaximumPhysicalPages = p->cfg.NumberOfPhysicalBreaks + 1u;
+  out->AlignmentMask = p->cfg.AlignmentMask;
+  out->TaggedQueuing = p->cfg.TaggedQueuing;
+  out->AdapterScansDown = p->cfg.AdapterScansDown;
+  return 0;
+}
+PVOID stp_port_device_extension(const stp_port_t *p) { return p ? p->devext : NULL; }
+sim_t *stp_port_sim(const stp_port_t *p) { return p ? p->sys->s : NULL; }
+PDMA_ADAPTER stp_port_dma_adapter(const stp_port_t *p) { return p ? p->adapter : NULL; }
+UCHAR stp_port_initiator_id(const stp_port_t *p) { return p ? p->cfg.InitiatorBusId[0] : 0; }
+UCHAR stp_port_max_targets(const stp_port_t *p) {
+  if (!p) return 0;
+  return p->cfg.MaximumNumberOfTargets > STP_TARGETS ? STP_TARGETS
+                                                     : p->cfg.MaximumNumberOfTargets;
+}
+UCHAR stp_port_max_luns(const stp_port_t *p) {
+  if (!p) return 0;
+  return p->cfg.MaximumNumberOfLogicalUnits > STP_LUNS ? STP_LUNS
+                                                       : p->cfg.MaximumNumberOfLogicalUnits;
+}
+void stp_port_stats(const stp_port_t *p, stp_port_stats_t *out) {
+  if (!out) return;
+  if (p) *out = p->st;
+  else memset(out, 0, sizeof *out);
+}
+
+static NTSTATUS pi_execute(void *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, port_completion_fn done,
+                           void *ctx) {
+  return stp_execute(p, Srb, Mdl, done, ctx);
+}
+static int pi_caps(const void *p, IO_SCSI_CAPABILITIES *out) {
+  return stp_port_capabilities(p, out);
+}
+static UCHAR pi_init_id(const void *p) { return stp_port_initiator_id(p); }
+static UCHAR pi_targets(const void *p) { return stp_port_max_targets(p); }
+static UCHAR pi_luns(const void *p) { return stp_port_max_luns(p); }
+
+void stp_port_if(stp_port_t *p, port_if_t *out) {
+  if (!out) return;
+  out->port = p;
+  out->execute = pi_execute;
+  out->capabilities = pi_caps;
+  out->initiator_id = pi_init_id;
+  out->max_targets = pi_targets;
+  out->max_luns = pi_luns;
+}
+
+static void start_next(stp_port_t *p);
+static void tick_arm(stp_port_t *p);
+
+static int in_mdl(PMDL mdl, PVOID va, ULONG len) {
+  if (!mdl) return 0;
+  uintptr_t b = (uintptr_t)MmGetMdlVirtualAddress(mdl), v = (uintptr_t)va;
+  return v >= b && (uint64_t)(v - b) + len <= mdl->ByteCount;
+}
+
+NTSTATUS stp_execute(stp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, port_completion_fn done,
+                     void *ctx) {
+  if (!p || !Srb || !done || !p->initialized) return STATUS_INVALID_PARAMETER;
+  sim_t *s = p->sys->s;
+  if (sim_irql(s) > SIM_DISPATCH_LEVEL) {
+    hal_vf_report(p->sys->vf, HAL_VF_WRONG_IRQL, "stp_execute", NULL, 0,
+                  __builtin_return_address(0), "called at IRQL %u; needs <= DISPATCH_LEVEL",
+                  sim_irql(s));
+    return STATUS_INVALID_PARAMETER;
+  }
+  int data = (Srb->SrbFlags & (SRB_FLAGS_DATA_IN | SRB_FLAGS_DATA_OUT)) != 0;
+  switch (Srb->Function) {
+    case SRB_FUNCTION_EXECUTE_SCSI:
+      if (Srb->CdbLength == 0 || Srb->CdbLength > 16) {
+        fprintf(stderr, "stp_execute: CdbLength %u\n", Srb->CdbLength);
+        return STATUS_INVALID_PARAMETER;
+      }
+      if (data && (Srb->DataTransferLength == 0 || !Srb->DataBuffer ||
+                   !in_mdl(Mdl, Srb->DataBuffer, Srb->DataTransferLength))) {
+        fprintf(stderr, "stp_execute: a data transfer needs DataBuffer/DataTransferLength "
+                        "inside the MDL\n");
+        return STATUS_INVALID_PARAMETER;
+      }
+      break;
+    case SRB_FUNCTION_RESET_BUS:
+    case SRB_FUNCTION_ABORT_COMMAND:
+    case SRB_FUNCTION_RESET_DEVICE:
+      data = 0;
+      break;
+    default:
+      fprintf(stderr, "stp_execute: Function 0x%02x not supported\n", Srb->Function);
+      return STATUS_INVALID_PARAMETER;
+  }
+  if (data && Srb->DataTransferLength > p->cfg.MaximumTransferLength) {
+    fprintf(stderr, "stp_execute: DataTransferLength %u above MaximumTransferLength %u\n",
+            (unsigned)Srb->DataTransferLength, (unsigned)p->cfg.MaximumTransferLength);
+    return STATUS_INVALID_PARAMETER;
+  }
+  if (!data) Srb->DataTransferLength = 0;
+  stp_lu_t *lu = lu_at(p, Srb->PathId, Srb->TargetId, Srb->Lun);
+  if (!lu || Srb->TargetId == p->cfg.InitiatorBusId[0]) return STATUS_DEVICE_DOES_NOT_EXIST;
+  stp_req_t *r = calloc(1, sizeof *r);
+  if (!r) return STATUS_INSUFFICIENT_RESOURCES;
+  r->port = p;
+  r->srb = Srb;
+  r->mdl = data ? Mdl : NULL;
+  r->done = done;
+  r->ctx = ctx;
+  r->lu = lu;
+  r->write = (Srb->SrbFlags & SRB_FLAGS_DATA_OUT) ? TRUE : FALSE;
+  if (p->hw.SrbExtensionSize) {
+    if (p->hw.NeedPhysicalAddresses) {
+      r->srb_ext_buf = hostmem_buf_alloc(sim_mem(s), p->hw.SrbExtensionSize, 0,
+                                         HOSTMEM_PLACE_BELOW_16M);
+      if (r->srb_ext_buf) r->srb_ext = r->srb_ext_buf->va;
+    } else {
+      r->srb_ext = malloc(p->hw.SrbExtensionSize);
+    }
+    if (!r->srb_ext) {
+      free(r);
+      return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    memset(r->srb_ext, 0, p->hw.SrbExtensionSize);
+  }
+  Srb->SrbExtension = r->srb_ext;
+  Srb->OriginalRequest = r;
+  Srb->SrbStatus = SRB_STATUS_PENDING;
+  Srb->ScsiStatus = 0;
+  Srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
+  r->timeout_left = Srb->TimeOutValue ? Srb->TimeOutValue : 10u;
+  unsigned old = sim_raise_irql(s, SIM_DISPATCH_LEVEL);
+  if (lu->tail) lu->tail->next = r;
+  else lu->head = r;
+  lu->tail = r;
+  start_next(p);
+  sim_lower_irql(s, old);
+  return STATUS_PENDING;
+}
+
+/* ---- starting requests: list, HwStorBuildIo, HwStorStartIo ------------------------------- */
+
+static void process(stp_port_t *p);
+
+static void srb_list_ready(PDEVICE_OBJECT d, PIRP irp, PSCATTER_GATHER_LIST sg, PVOID ctx) {
+  (void)d;
+  (void)irp;
+  stp_req_t *r = ctx;
+  stp_port_t *p = r->port;
+  r->sg = sg;
+  r->state = RQ_READY;
+  p->st.sg_lists_built++;
+  if (!p->in_get_sg) queue_dpc(p); /* granted later (inside a Put): dispatch from the DPC */
+}
+
+static void complete_now(stp_port_t *p, stp_req_t *r, UCHAR status) {
+  r->srb->SrbStatus = status;
+  r->lu->active = NULL;
+  r->state = RQ_DONE;
+  r->next = NULL;
+  if (p->done_tail) p->done_tail->next = r;
+  else p->done_head = r;
+  p->done_tail = r;
+}
+
+/* an LU's next request becomes active and gets its list (possibly later) */
+static void prepare(stp_port_t *p, stp_lu_t *lu) {
+  stp_req_t *r = lu->head;
+  lu->head = r->next;
+  if (!lu->head) lu->tail = NULL;
+  r->next = NULL;
+  lu->active = r;
+  if (!r->mdl) {
+    r->state = RQ_READY;
+    return;
+  }
+  r->state = RQ_SG_WAIT;
+  p->in_get_sg = 1;
+  unsigned old = at_dispatch(p->sys->s);
+  NTSTATUS st = HalGetScatterGatherList(p->adapter, p->dev, r->mdl, r->srb->DataBuffer,
+                                        r->srb->DataTransferLength, srb_list_ready, r, r->write);
+  sim_lower_irql(p->sys->s, old);
+  p->in_get_sg = 0;
+  if (st != STATUS_SUCCESS) {
+    fprintf(stderr, "storport: GetScatterGatherList for %u bytes failed (0x%08x)\n",
+            (unsigned)r->srb->DataTransferLength, (unsigned)st);
+    complete_now(p, r, SRB_STATUS_ERROR);
+  } else if (r->state == RQ_SG_WAIT) {
+    p->st.sg_waits++;
+  }
+}
+
+/* a request with its list goes to the miniport */
+static void dispatch(stp_port_t *p, stp_req_t *r) {
+  PSCSI_REQUEST_BLOCK srb = r->srb;
+  stp_lu_t *lu = r->lu;
+  UCHAR mb = p->cfg.MapBuffers;
+  int hide = r->mdl && p->alias &&
+             (mb == STOR_MAP_NO_BUFFERS ||
+              ((mb == STOR_MAP_NON_READ_WRITE_BUFFERS || mb == STOR_MAP_ALL_BUFFERS) &&
+               srb->Function == SRB_FUNCTION_EXECUTE_SCSI && is_read_write(srb->Cdb[0])));
+  if (hide && !r->real_va) {
+    size_t i = (size_t)(lu - &p->lu[0][0]);
+    r->real_va = srb->DataBuffer;
+    srb->DataBuffer = p->alias + i * p->alias_stride + PAGE_SIZE + BYTE_OFFSET(r->real_va);
+  }
+  r->state = RQ_MINIPORT;
+  srb->SrbFlags |= SRB_FLAGS_IS_ACTIVE;
+  p->st.srbs_started++;
+  p->ready = 0;
+  tick_arm(p);
+  if (p->hw.HwBuildIo) {
+    mp_frame_t f = mp_in(p, SIM_DISPATCH_LEVEL); /* no lock held */
+    BOOLEAN go = p->hw.HwBuildIo(p->devext, srb);
+    mp_out(p, f);
+    if (!go) { /* the miniport completed it (or will): HwStorStartIo is not called */
+      p->ready = 1;
+      return;
+    }
+  }
+  if (r->state != RQ_MINIPORT) {
+    p->ready = 1;
+    return;
+  }
+  mp_frame_t f = mp_in(p, SIM_DIRQL);
+  BOOLEAN ok = p->hw.HwStartIo(p->devext, srb);
+  mp_out(p, f);
+  if (!ok && r->state == RQ_MINIPORT) {
+    complete_now(p, r, SRB_STATUS_ERROR);
+    p->ready = 1;
+  }
+}
+
+/* at DISPATCH_LEVEL */
+static void start_next(stp_port_t *p) {
+  sim_t *s = p->sys->s;
+  int guard = 0;
+  while (!p->in_miniport && sim_cycle(s) >= p->hold_until && guard++ < 1024) {
+    process(p);
+    /* one request at a time is prepared: the head of the line waits for its map registers */
+    stp_req_t *waiting = NULL, *ready = NULL;
+    for (unsigned t = 0; t < STP_TARGETS; t++)
+      for (unsigned l = 0; l < STP_LUNS; l++) {
+        stp_req_t *a = p->lu[t][l].active;
+        if (a && a->state == RQ_SG_WAIT) waiting = a;
+        if (a && a->state == RQ_READY && !ready) ready = a;
+      }
+    if (ready) {
+      if (!p->ready) return;
+      dispatch(p, ready);
+      continue;
+    }
+    if (waiting) return;
+    stp_lu_t *lu = NULL;
+    unsigned n = STP_TARGETS * STP_LUNS;
+    for (unsigned k = 0; k < n && !lu; k++) {
+      unsigned i = (p->rr + k) % n;
+      stp_lu_t *c = &p->lu[i / STP_LUNS][i % STP_LUNS];
+      if (c->head && !c->active) {
+        lu = c;
+        p->rr = (i + 1) % n;
+      }
+    }
+    if (!lu || !p->ready) return;
+    prepare(p, lu);
+  }
+}
+
+/* ---- interrupts, DPC, completion --------------------------------------------------------- */
+
+static void isr(sim_t *s, unsigned line, void *ctx) {
+  stp_port_t *p = ctx;
+  uint64_t lat = sim_cycle(s) - sim_irq_assert_cycle(s, line);
+  mp_frame_t f = mp_in(p, 0); /* already at DIRQL */
+  BOOLEAN mine = p->hw.HwInterrupt(p->devext);
+  mp_out(p, f);
+  if (!mine) {
+    p->st.interrupts_not_ours++;
+    return;
+  }
+  p->st.interrupts++;
+  if (!p->st.isr_latency_n || lat < p->st.isr_latency_min) p->st.isr_latency_min = lat;
+  if (lat > p->st.isr_latency_max) p->st.isr_latency_max = lat;
+  p->st.isr_latency_sum += lat;
+  p->st.isr_latency_n++;
+  queue_dpc(p);
+}
+
+static void dpc(sim_t *s, void *ctx) {
+  (void)s;
+  stp_port_t *p = ctx;
+  p->dpc_queued = 0;
+  process(p);
+  start_next(p);
+}
+
+/* a completed request: port autosense, or back to the caller */
+static void finish(stp_port_t *p, stp_req_t *r) {
+  PSCSI_REQUEST_BLOCK srb = r->srb;
+  if (r->is_sense) {
+    stp_req_t *o = r->sense_for;
+    put_srb_list(p, r); /* the sense bytes reach the port's buffer */
+    UCHAR st = SRB_STATUS(srb->SrbStatus);
+    if (st == SRB_STATUS_SUCCESS || st == SRB_STATUS_DATA_OVERRUN) {
+      ULONG n = srb->DataTransferLength;
+      if (n > o->srb->SenseInfoBufferLength) n = o->srb->SenseInfoBufferLength;
+      memcpy(o->srb->SenseInfoBuffer, p->sense_buf->va, n);
+      o->srb->SenseInfoBufferLength = (UCHAR)n;
+      o->srb->SrbStatus |= SRB_STATUS_AUTOSENSE_VALID;
+    } else {
+      o->srb->SenseInfoBufferLength = 0;
+    }
+    free_req(p, r);
+    to_caller(p, o);
+    return;
+  }
+  if (srb->Function == SRB_FUNCTION_EXECUTE_SCSI &&
+      SRB_STATUS(srb->SrbStatus) == SRB_STATUS_ERROR &&
+      srb->ScsiStatus == SCSISTAT_CHECK_CONDITION &&
+      !(srb->SrbStatus & SRB_STATUS_AUTOSENSE_VALID) &&
+      !(srb->SrbFlags & SRB_FLAGS_DISABLE_AUTOSENSE) && srb->SenseInfoBuffer &&
+      srb->SenseInfoBufferLength) {
+    /* the data list of the failed SRB is given back before the REQUEST SENSE is issued */
+    put_srb_list(p, r);
+    stp_req_t *q = calloc(1, sizeof *q);
+    if (q && p->hw.SrbExtensionSize && !(q->srb_ext = calloc(1, p->hw.SrbExtensionSize))) {
+      free(q);
+      q = NULL;
+    }
+    if (q) {
+      PSCSI_REQUEST_BLOCK ss = &q->sense_srb;
+      ULONG n = srb->SenseInfoBufferLength;
+      if (n > STP_SENSE_BYTES) n = STP_SENSE_BYTES;
+      ss->Length = sizeof *ss;
+      ss->Function = SRB_FUNCTION_EXECUTE_SCSI;
+      ss->PathId = srb->PathId;
+      ss->TargetId = srb->TargetId;
+      ss->Lun = srb->Lun;
+      ss->CdbLength = 6;
+      ss->Cdb[0] = SCSIOP_REQUEST_SENSE;
+      ss->Cdb[4] = (UCHAR)n;
+      ss->SrbFlags = SRB_FLAGS_DATA_IN | SRB_FLAGS_DISABLE_AUTOSENSE |
+                     SRB_FLAGS_DISABLE_DISCONNECT;
+      ss->DataTransferLength = n;
+      ss->DataBuffer = p->sense_buf->va;
+      ss->TimeOutValue = 2;
+      ss->SrbStatus = SRB_STATUS_PENDING;
+      ss->OriginalRequest = q;
+      ss->SrbExtension = q->srb_ext;
+      q->port = p;
+      q->srb = ss;
+      q->mdl = p->sense_mdl;
+      q->lu = r->lu;
+      q->is_sense = 1;
+      q->sense_for = r;
+      q->timeout_left = 2;
+      q->state = RQ_QUEUED;
+      q->next = r->lu->head; /* ahead of everything queued on the LU */
+      r->lu->head = q;
+      if (!r->lu->tail) r->lu->tail = q;
+      return;
+    }
+  }
+  to_caller(p, r);
+}
+
+static void timer_fired(sim_t *s, void *ctx);
+
+/* at DISPATCH_LEVEL: act on the miniport's notifications */
+static void process(stp_port_t *p) {
+  sim_t *s = p->sys->s;
+  stp_req_t *r;
+  while ((r = p->done_head)) {
+    p->done_head = r->next;
+    if (!p->done_head) p->done_tail = NULL;
+    r->next = NULL;
+    finish(p, r);
+  }
+  if (p->reset_detected) {
+    p->reset_detected = 0;
+    p->st.bus_resets++;
+  }
+  if (p->want_next) {
+    p->want_next = 0;
+    p->ready = 1;
+  }
+  if (p->timer_requested) {
+    p->timer_requested = 0;
+    if (p->timer_id >= 0) sim_timer_cancel(s, p->timer_id);
+    p->timer_id = -1;
+    if (p->timer_routine && p->timer_us) {
+      uint64_t cyc = (uint64_t)p->timer_us * tick_len(p->sys) / 1000000u;
+      p->timer_id = sim_timer_start(s, cyc ? cyc : 1, timer_fired, p);
+    }
+  }
+}
+
+static void timer_fired(sim_t *s, void *ctx) {
+  (void)s;
+  stp_port_t *p = ctx;
+  p->timer_id = -1;
+  PHW_TIMER fn = p->timer_routine;
+  if (!fn) return;
+  mp_frame_t f = mp_in(p, SIM_DIRQL);
+  fn(p->devext);
+  mp_out(p, f);
+  process(p);
+  start_next(p);
+}
+
+/* ---- timeouts --------------------------------------------------------------------------- */
+
+static int any_with_miniport(stp_port_t *p) {
+  for (unsigned t = 0; t < STP_TARGETS; t++)
+    for (unsigned l = 0; l < STP_LUNS; l++)
+      if (p->lu[t][l].active) return 1;
+  return 0;
+}
+
+static void tick(sim_t *s, void *ctx);
+static void tick_arm(stp_port_t *p) {
+  if (p->tick_id < 0) p->tick_id = sim_timer_start(p->sys->s, tick_len(p->sys), tick, p);
+}
+
+/* one second: each request with the miniport counts its TimeOutValue down; at zero the bus is
+ * reset with HwStorResetBus and the port completes what is still with the miniport */
+static void tick(sim_t *s, void *ctx) {
+  stp_port_t *p = ctx;
+  p->tick_id = -1;
+  int expired = 0;
+  for (unsigned t = 0; t < STP_TARGETS; t++)
+    for (unsigned l = 0; l < STP_LUNS; l++) {
+      stp_req_t *r = p->lu[t][l].active;
+      if (r && r->state == RQ_MINIPORT && r->timeout_left && --r->timeout_left == 0) {
+        r->timed_out = 1;
+        expired = 1;
+      }
+    }
+  if (expired) {
+    p->st.timeouts++;
+    mp_frame_t f = mp_in(p, SIM_DIRQL);
+    p->hw.HwResetBus(p->devext, 0);
+    mp_out(p, f);
+    for (unsigned t = 0; t < STP_TARGETS; t++)
+      for (unsigned l = 0; l < STP_LUNS; l++) {
+        stp_req_t *r = p->lu[t][l].active;
+        if (r && r->state == RQ_MINIPORT)
+          complete_now(p, r, r->timed_out ? SRB_STATUS_TIMEOUT : SRB_STATUS_BUS_RESET);
+      }
+    for (stp_req_t *r = p->done_head; r; r = r->next)
+      if (r->timed_out) r->srb->SrbStatus = SRB_STATUS_TIMEOUT;
+    p->ready = 1;
+    process(p);
+    start_next(p);
+  }
+  if (any_with_miniport(p)) tick_arm(p);
+  (void)s;
+}
+
+/* ---- StorPortNotification and friends ---------------------------------------------------- */
+
+static void request_complete(stp_port_t *p, PSCSI_REQUEST_BLOCK srb, const char *routine) {
+  stp_req_t *r = srb ? srb->OriginalRequest : NULL;
+  stp_lu_t *lu = srb ? lu_at(p, srb->PathId, srb->TargetId, srb->Lun) : NULL;
+  if (!r || !lu || lu->active != r || r->state != RQ_MINIPORT) {
+    STP_VF(p, HAL_VF_SRB_COMPLETED_TWICE, routine, "SRB %p is not an active request",
+           (void *)srb);
+    return;
+  }
+  UCHAR st = SRB_STATUS(srb->SrbStatus);
+  if (st == SRB_STATUS_PENDING || (st > SRB_STATUS_LINK_DOWN && st != SRB_STATUS_INTERNAL_ERROR)) {
+    STP_VF(p, HAL_VF_SRB_BAD_STATUS, routine, "SRB %p completed with SrbStatus 0x%02x",
+           (void *)srb, srb->SrbStatus);
+    srb->SrbStatus = SRB_STATUS_ERROR;
+  }
+  complete_now(p, r, srb->SrbStatus);
+  queue_dpc(p);
+}
+
+VOID StorPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDeviceExtension,
+                          ...) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p) return;
+  va_list ap;
+  va_start(ap, HwDeviceExtension);
+  switch (NotificationType) {
+    case RequestComplete:
+      request_complete(p, va_arg(ap, PSCSI_REQUEST_BLOCK), "StorPortNotification(RequestComplete)");
+      break;
+    case NextRequest:
+      p->want_next = 1;
+      queue_dpc(p);
+      break;
+    case NextLuRequest: {
+      UCHAR path = (UCHAR)va_arg(ap, int), target = (UCHAR)va_arg(ap, int),
+            lun = (UCHAR)va_arg(ap, int);
+      stp_lu_t *lu = lu_at(p, path, target, lun);
+      if (lu && lu->active && lu->active->state == RQ_MINIPORT && !p->cfg.TaggedQueuing)
+        STP_VF(p, HAL_VF_NEXTLU_WHILE_ACTIVE, "StorPortNotification(NextLuRequest)",
+               "target %u lun %u still has an untagged request active", target, lun);
+      p->want_next = 1;
+      queue_dpc(p);
+      break;
+    }
+    case ResetDetected:
+      p->reset_detected = 1;
+      queue_dpc(p);
+      break;
+    case RequestTimerCall:
+      p->timer_routine = va_arg(ap, PHW_TIMER);
+      p->timer_us = va_arg(ap, ULONG);
+      p->timer_requested = 1;
+      queue_dpc(p);
+      break;
+    case QueryTickCount: {
+      PLARGE_INTEGER tc = va_arg(ap, PLARGE_INTEGER);
+      if (tc) tc->QuadPart = (LONGLONG)(sim_cycle(p->sys->s) / tick_len(p->sys));
+      break;
+    }
+    case BusChangeDetected:
+    case LinkUp:
+    case LinkDown:
+      break; /* nothing to rescan in the simulation */
+    default:
+      STP_VF(p, HAL_VF_STOR_MISUSE, "StorPortNotification",
+             "notification type 0x%x is not implemented", (unsigned)NotificationType);
+      break;
+  }
+  va_end(ap);
+}
+
+VOID StorPortCompleteRequest(PVOID HwDeviceExtension, UCHAR PathId, UCHAR TargetId, UCHAR Lun,
+                             UCHAR SrbStatus) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p) return;
+  for (unsigned t = 0; t < STP_TARGETS; t++)
+    for (unsigned l = 0; l < STP_LUNS; l++) {
+      if ((PathId != 0xFF && PathId != 0) || (TargetId != 0xFF && TargetId != t) ||
+          (Lun != 0xFF && Lun != l))
+        continue;
+      stp_req_t *r = p->lu[t][l].active;
+      if (!r || r->state != RQ_MINIPORT) continue;
+      r->srb->SrbStatus = SrbStatus;
+      request_complete(p, r->srb, "StorPortCompleteRequest");
+    }
+}
+
+VOID StorPortLogError(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, UCHAR PathId,
+                      UCHAR TargetId, UCHAR Lun, ULONG ErrorCode, ULONG UniqueId) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  (void)Srb;
+  fprintf(stderr, "storport: adapter %u: logged error 0x%x (unique id 0x%x) at %u/%u/%u%s\n",
+          p ? p->index : 0u, (unsigned)ErrorCode, (unsigned)UniqueId, PathId, TargetId, Lun,
+          p ? "" : " (unknown extension)");
+}
+
+static void pause_end(sim_t *s, void *ctx) {
+  (void)s;
+  stp_port_t *p = ctx;
+  p->pause_timer = -1;
+  p->hold_until = 0;
+  start_next(p);
+}
+
+/* holds new starts for TimeOut seconds (port ticks) or until StorPortResume */
+BOOLEAN StorPortPause(PVOID HwDeviceExtension, ULONG TimeOut) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p) return FALSE;
+  sim_t *s = p->sys->s;
+  uint64_t d = (uint64_t)TimeOut * tick_len(p->sys);
+  if (p->pause_timer >= 0) sim_timer_cancel(s, p->pause_timer);
+  p->hold_until = sim_cycle(s) + d;
+  p->pause_timer = sim_timer_start(s, d ? d : 1, pause_end, p);
+  return TRUE;
+}
+
+BOOLEAN StorPortResume(PVOID HwDeviceExtension) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p) return FALSE;
+  if (p->pause_timer >= 0) sim_timer_cancel(p->sys->s, p->pause_timer);
+  p->pause_timer = -1;
+  p->hold_until = 0;
+  queue_dpc(p);
+  return TRUE;
+}
+
+BOOLEAN StorPortSynchronizeAccess(PVOID HwDeviceExtension,
+                                  PSTOR_SYNCHRONIZED_ACCESS SynchronizedAccessRoutine,
+                                  PVOID Context) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !SynchronizedAccessRoutine) return FALSE;
+  mp_frame_t f = mp_in(p, SIM_DIRQL);
+  BOOLEAN r = SynchronizedAccessRoutine(HwDeviceExtension, Context);
+  mp_out(p, f);
+  return r;
+}
+
+/* ---- scatter/gather lists ---------------------------------------------------------------- */
+
+/* the request of an SRB the miniport holds; reports when the SRB has completed */
+static stp_req_t *active_req(stp_port_t *p, PSCSI_REQUEST_BLOCK Srb, const char *routine) {
+  stp_req_t *r = Srb ? Srb->OriginalRequest : NULL;
+  for (unsigned t = 0; t < STP_TARGETS; t++)
+    for (unsigned l = 0; l < STP_LUNS; l++)
+      if (r && p->lu[t][l].active == r && r->srb == Srb && r->state == RQ_MINIPORT) return r;
+  STP_VF(p, HAL_VF_STOR_SG_AFTER_COMPLETION, routine,
+         "SRB %p is not with the miniport (completed, or never started)", (void *)Srb);
+  return NULL;
+}
+
+PSTOR_SCATTER_GATHER_LIST StorPortGetScatterGatherList(PVOID DeviceExtension,
+                                                       PSCSI_REQUEST_BLOCK Srb) {
+  stp_port_t *p = port_of(DeviceExtension);
+  if (!p || !Srb) return NULL;
+  stp_req_t *r = active_req(p, Srb, "StorPortGetScatterGatherList");
+  /* SCATTER_GATHER_LIST and STOR_SCATTER_GATHER_LIST have the same layout */
+  return r ? (PSTOR_SCATTER_GATHER_LIST)(void *)r->sg : NULL;
+}
+
+_Static_assert(sizeof(SCATTER_GATHER_ELEMENT) == sizeof(STOR_SCATTER_GATHER_ELEMENT),
+               "SG element layouts");
+_Static_assert(offsetof(SCATTER_GATHER_LIST, Elements) == offsetof(STOR_SCATTER_GATHER_LIST, List),
+               "SG list layouts");
+
+static void build_deliver(sim_t *s, void *ctx) {
+  (void)s;
+  stp_build_t *b = ctx;
+  stp_port_t *p = b->port;
+  b->timer = -1;
+  if (b->state != BL_BUILT) return;
+  b->state = BL_DELIVERED;
+  PVOID devobj = p->dev, irp = NULL;
+  mp_frame_t f = mp_in(p, SIM_DISPATCH_LEVEL);
+  b->routine(&devobj, &irp, (PSTOR_SCATTER_GATHER_LIST)(void *)b->sg, b->context);
+  mp_out(p, f);
+}
+
+static void build_ready(PDEVICE_OBJECT d, PIRP irp, PSCATTER_GATHER_LIST sg, PVOID ctx) {
+  (void)d;
+  (void)irp;
+  stp_build_t *b = ctx;
+  stp_port_t *p = b->port;
+  b->sg = sg;
+  b->state = BL_BUILT;
+  /* never inside StorPortBuildScatterGatherList: a timer one cycle on (DISPATCH_LEVEL) */
+  b->timer = sim_timer_start(p->sys->s, 1, build_deliver, b);
+  if (b->timer < 0) sim_error(p->sys->s, "storport: no timer for the ExecutionRoutine");
+}
+
+ULONG StorPortBuildScatterGatherList(PVOID HwDeviceExtension, PVOID Mdl, PVOID CurrentVa,
+                                     ULONG Length, PPOST_SCATTER_GATHER_EXECUTE ExecutionRoutine,
+                                     PVOID Context, BOOLEAN WriteToDevice,
+                                     PVOID ScatterGatherBuffer, ULONG ScatterGatherBufferLength) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p) return STOR_STATUS_INVALID_PARAMETER;
+  if (p->sys->cfg.port_version != STP_PORT_VERSION_CURRENT) return STOR_STATUS_NOT_IMPLEMENTED;
+  sim_t *s = p->sys->s;
+  if (sim_irql(s) > SIM_DISPATCH_LEVEL) return STOR_STATUS_INVALID_IRQL;
+  if (!Mdl || !ExecutionRoutine || !ScatterGatherBuffer || !Length || !CurrentVa)
+    return STOR_STATUS_INVALID_PARAMETER;
+  stp_build_t *b = NULL;
+  for (unsigned i = 0; i < STP_BUILDS; i++) {
+    stp_build_t *c = &p->builds[i];
+    if (c->state != BL_FREE && c->buffer == ScatterGatherBuffer) {
+      STP_VF(p, HAL_VF_STOR_SG_BUFFER_REUSED, "StorPortBuildScatterGatherList",
+             "ScatterGatherBuffer %p still holds a list not put", ScatterGatherBuffer);
+      return STOR_STATUS_INVALID_PARAMETER;
+    }
+    if (c->state == BL_FREE && !b) b = c;
+  }
+  if (ADDRESS_AND_SIZE_TO_SPAN_PAGES(CurrentVa, Length) > p->map_regs_max)
+    return STOR_STATUS_INSUFFICIENT_RESOURCES;
+  if (!b) return STOR_STATUS_INSUFFICIENT_RESOURCES;
+  b->port = p;
+  b->buffer = ScatterGatherBuffer;
+  b->buffer_len = ScatterGatherBufferLength;
+  b->routine = ExecutionRoutine;
+  b->context = Context;
+  b->write = WriteToDevice;
+  b->sg = NULL;
+  b->state = BL_WAIT;
+  b->timer = -1;
+  unsigned old = at_dispatch(s);
+  NTSTATUS st = HalBuildScatterGatherList(p->adapter, p->dev, (PMDL)Mdl, CurrentVa, Length,
+                                          build_ready, b, WriteToDevice, ScatterGatherBuffer,
+                                          ScatterGatherBufferLength);
+  sim_lower_irql(s, old);
+  if (st == STATUS_SUCCESS) {
+    p->st.sg_builds++;
+    return STOR_STATUS_SUCCESS;
+  }
+  if (b->timer >= 0) sim_timer_cancel(s, b->timer);
+  b->state = BL_FREE;
+  if (st == STATUS_BUFFER_TOO_SMALL) return STOR_STATUS_BUFFER_TOO_SMALL;
+  if (st == STATUS_INSUFFICIENT_RESOURCES) return STOR_STATUS_INSUFFICIENT_RESOURCES;
+  return STOR_STATUS_INVALID_PARAMETER;
+}
+
+ULONG StorPortPutScatterGatherList(PVOID HwDeviceExtension,
+                                   PSTOR_SCATTER_GATHER_LIST ScatterGatherList,
+                                   BOOLEAN WriteToDevice) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !ScatterGatherList) return STOR_STATUS_INVALID_PARAMETER;
+  sim_t *s = p->sys->s;
+  if (sim_irql(s) > SIM_DISPATCH_LEVEL) return STOR_STATUS_INVALID_IRQL;
+  for (unsigned i = 0; i < STP_BUILDS; i++) {
+    stp_build_t *b = &p->builds[i];
+    if (b->state != BL_DELIVERED || (void *)b->sg != (void *)ScatterGatherList) continue;
+    unsigned old = at_dispatch(s);
+    HalPutScatterGatherList(p->adapter, b->sg, WriteToDevice);
+    sim_lower_irql(s, old);
+    b->state = BL_FREE;
+    p->put_hist[p->put_next++ % STP_PUT_HISTORY] = ScatterGatherList;
+    return STOR_STATUS_SUCCESS;
+  }
+  int before = 0;
+  for (unsigned i = 0; i < STP_PUT_HISTORY; i++)
+    if (p->put_hist[i] == (PVOID)ScatterGatherList) before = 1;
+  STP_VF(p, HAL_VF_STOR_SG_PUT_TWICE, "StorPortPutScatterGatherList",
+         "list %p %s", (void *)ScatterGatherList,
+         before ? "was put already" : "is not a list StorPortBuildScatterGatherList delivered");
+  return STOR_STATUS_INVALID_PARAMETER;
+}
+
+/* ---- addresses, extensions ---------------------------------------------------------------- */
+
+STOR_PHYSICAL_ADDRESS StorPortConvertUlongToPhysicalAddress(ULONG_PTR UlongAddress) {
+  STOR_PHYSICAL_ADDRESS a;
+  a.QuadPart = (LONGLONG)UlongAddress;
+  return a;
+}
+
+static uint64_t buf_pa(const hostmem_buf_t *b, uintptr_t v, ULONG *len) {
+  uintptr_t base = (uintptr_t)b->va;
+  if (v < base || v >= base + b->length) return 0;
+  size_t off = v - base;
+  size_t n = HOSTMEM_PAGE_SIZE - ((b->offset + off) % HOSTMEM_PAGE_SIZE);
+  if (off + n > b->length) n = b->length - off;
+  *len = (ULONG)n;
+  return hostmem_buf_pa(b, off);
+}
+
+STOR_PHYSICAL_ADDRESS StorPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
+                                                 PVOID VirtualAddress, PULONG Length) {
+  STOR_PHYSICAL_ADDRESS pa;
+  pa.QuadPart = 0;
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !Length) return pa;
+  uintptr_t v = (uintptr_t)VirtualAddress;
+  uint64_t a = 0;
+  ULONG n = 0;
+  uintptr_t ub = (uintptr_t)p->unc_va;
+  if (p->unc_va && v >= ub && v < ub + p->unc_len) {
+    a = (uint64_t)p->unc_pa.QuadPart + (v - ub); /* a common buffer is contiguous */
+    n = (ULONG)(ub + p->unc_len - v);
+  } else if (Srb) {
+    stp_req_t *r = active_req(p, Srb, "StorPortGetPhysicalAddress");
+    uintptr_t b = (uintptr_t)Srb->DataBuffer;
+    if (r && r->sg && v >= b && v < b + Srb->DataTransferLength) {
+      uint64_t off = v - b; /* through the list: what the device will really use */
+      for (ULONG i = 0; i < r->sg->NumberOfElements; i++) {
+        const SCATTER_GATHER_ELEMENT *e = &r->sg->Elements[i];
+        if (off < e->Length) {
+          a = (uint64_t)e->Address.QuadPart + off;
+          n = (ULONG)(e->Length - off);
+          break;
+        }
+        off -= e->Length;
+      }
+    } else if (r && r->srb_ext_buf) {
+      a = buf_pa(r->srb_ext_buf, v, &n);
+    }
+    if (!r) {
+      *Length = 0;
+      return pa;
+    }
+  }
+  if (!a) {
+    STP_VF(p, HAL_VF_BAD_PHYS_ADDRESS, "StorPortGetPhysicalAddress",
+           "%p (SRB %p) is not in the uncached extension, an SRB extension or the SRB's data "
+           "buffer", VirtualAddress, (void *)Srb);
+    *Length = 0;
+    return pa;
+  }
+  *Length = n;
+  pa.QuadPart = (LONGLONG)a;
+  return pa;
+}
+
+PVOID StorPortGetVirtualAddress(PVOID HwDeviceExtension, STOR_PHYSICAL_ADDRESS PhysicalAddress) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !p->unc_va) return NULL;
+  uint64_t a = (uint64_t)PhysicalAddress.QuadPart, b = (uint64_t)p->unc_pa.QuadPart;
+  return (a >= b && a < b + p->unc_len) ? (char *)p->unc_va + (a - b) : NULL;
+}
+
+PVOID StorPortGetUncachedExtension(PVOID HwDeviceExtension,
+                                   PPORT_CONFIGURATION_INFORMATION ConfigInfo,
+                                   ULONG NumberOfBytes) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !ConfigInfo || NumberOfBytes == 0) return NULL;
+  if (p->unc_va) {
+    STP_VF(p, HAL_VF_STOR_MISUSE, "StorPortGetUncachedExtension",
+           "a second uncached extension for adapter %u", p->index);
+    return NULL;
+  }
+  if (p->initialized || ConfigInfo != &p->cfg) {
+    STP_VF(p, HAL_VF_STOR_MISUSE, "StorPortGetUncachedExtension",
+           "only from HwStorFindAdapter, with its ConfigInfo");
+    return NULL;
+  }
+  /* the DMA adapter, from ConfigInfo as the miniport has set it so far (its reach decides
+   * where the common buffer goes) */
+  if (make_dma_adapter(p)) return NULL;
+  PHYSICAL_ADDRESS la;
+  la.QuadPart = 0;
+  PVOID va = HalAllocateCommonBuffer(p->adapter, NumberOfBytes, &la, FALSE);
+  if (!va) return NULL;
+  p->unc_va = va;
+  p->unc_pa = la;
+  p->unc_len = NumberOfBytes;
+  return va;
+}
+
+ULONG StorPortGetSystemAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
+                               PVOID *SystemAddress) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !Srb || !SystemAddress) return STOR_STATUS_INVALID_PARAMETER;
+  stp_req_t *r = active_req(p, Srb, "StorPortGetSystemAddress");
+  if (!r || !r->mdl) return STOR_STATUS_INVALID_PARAMETER;
+  *SystemAddress = r->real_va ? r->real_va : Srb->DataBuffer;
+  return STOR_STATUS_SUCCESS;
+}
+
+ULONG StorPortGetOriginalMdl(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, PVOID *Mdl) {
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || !Srb || !Mdl) return STOR_STATUS_INVALID_PARAMETER;
+  stp_req_t *r = active_req(p, Srb, "StorPortGetOriginalMdl");
+  if (!r || !r->mdl) return STOR_STATUS_INVALID_PARAMETER;
+  *Mdl = r->mdl;
+  return STOR_STATUS_SUCCESS;
+}
+
+/* ---- register mappings ------------------------------------------------------------------- */
+
+/* a 64 KiB-aligned window: a read-only header page naming the port and the physical range,
+ * then PROT_NONE pages (registers are reached only through StorPortRead/Write*) */
+PVOID StorPortGetDeviceBase(PVOID HwDeviceExtension, INTERFACE_TYPE BusType,
+                            ULONG SystemIoBusNumber, STOR_PHYSICAL_ADDRESS IoAddress,
+                            ULONG NumberOfBytes, BOOLEAN InIoSpace) {
+  (void)BusType;
+  (void)SystemIoBusNumber;
+  stp_port_t *p = port_of(HwDeviceExtension);
+  if (!p || NumberOfBytes == 0 || NumberOfBytes > STP_MAX_MAPPED ||
+      p->nmaps >= STP_MAX_MAPPINGS)
+    return NULL;
+  size_t len = 2u * STP_WINDOW;
+  char *res = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (res == MAP_FAILED) return NULL;
+  char *win = (char *)(((uintptr_t)res + STP_WINDOW - 1) & ~(uintptr_t)(STP_WINDOW - 1));
+  if (mprotect(win, 4096, PROT_READ | PROT_WRITE)) {
+    munmap(res, len);
+    return NULL;
+  }
+  stp_map_hdr_t *h = (stp_map_hdr_t *)win;
+  h->magic = STP_MAP_MAGIC;
+  h->port = p;
+  h->phys = (uint64_t)IoAddress.QuadPart;
+  h->length = NumberOfBytes;
+  h->in_io = InIoSpace ? 1 : 0;
+  mprotect(win, 4096, PROT_READ);
+  p->map_res[p->nmaps] = res;
+  p->map_res_len[p->nmaps] = len;
+  p->nmaps++;
+  return win + 4096;
+}
+
+VOID StorPortFreeDeviceBase(PVOID HwDeviceExtension, PVOID MappedAddress) {
+  (void)HwDeviceExtension;
+  (void)MappedAddress; /* mappings live until the port goes */
+}
+
+static const stp_map_hdr_t *map_hdr(stp_port_t *p, const volatile void *reg, uint64_t *phys,
+                                    int io) {
+  uintptr_t v = (uintptr_t)reg;
+  for (unsigned i = 0; i < p->nmaps; i++) { /* only windows this port made are read */
+    uintptr_t base = ((uintptr_t)p->map_res[i] + STP_WINDOW - 1) & ~(uintptr_t)(STP_WINDOW - 1);
+    const stp_map_hdr_t *h = (const stp_map_hdr_t *)base;
+    if (v < base + 4096u || v - base - 4096u >= h->length) continue;
+    if (h->magic != STP_MAP_MAGIC || h->in_io != io) return NULL;
+    *phys = h->phys + (v - base - 4096u);
+    return h;
+  }
+  return NULL;
+}
+
+static uint32_t reg_rd(PVOID ext, const volatile void *reg, unsigned size, int io) {
+  stp_port_t *p = port_of(ext);
+  uint64_t a = 0;
+  if (!p || !map_hdr(p, reg, &a, io)) {
+    fprintf(stderr, "storport: register read at %p: not a StorPortGetDeviceBase address of "
+                    "this adapter\n", (const void *)reg);
+    return 0xFFFFFFFFu;
+  }
+  sim_t *s = p->sys->s;
+  p->st.apb_accesses++;
+  uint32_t v = 0;
+  if (io) {
+    for (unsigned i = 0; i < size; i++) {
+      uint8_t b = 0xFF;
+      if (sim_inb(s, (uint16_t)(a + i), &b)) sim_error(s, "storport: inb(0x%x) failed",
+                                                       (unsigned)(a + i));
+      v |= (uint32_t)b << (8 * i);
+    }
+    return v;
+  }
+  v = 0xFFFFFFFFu;
+  int rc = sim_apb_read(s, (uint32_t)a, size, &v);
+  if (rc) sim_error(s, "storport: APB read of %u bytes at 0x%08x failed (%d)", size,
+                    (unsigned)a, rc);
+  return v;
+}
+
+static void reg_wr(PVOID ext, volatile void *reg, uint32_t v, unsigned size, int io) {
+  stp_port_t *p = port_of(ext);
+  uint64_t a = 0;
+  if (!p || !map_hdr(p, reg, &a, io)) {
+    fprintf(stderr, "storport: register write at %p: not a StorPortGetDeviceBase address of "
+                    "this adapter\n", (void *)reg);
+    return;
+  }
+  sim_t *s = p->sys->s;
+  p->st.apb_accesses++;
+  if (io) {
+    for (unsigned i = 0; i < size; i++)
+      if (sim_outb(s, (uint16_t)(a + i), (uint8_t)(v >> (8 * i))))
+        sim_error(s, "storport: outb(0x%x) failed", (unsigned)(a + i));
+    return;
+  }
+  int rc = sim_apb_write(s, (uint32_t)a, v, size);
+  if (rc) sim_error(s, "storport: APB write of %u bytes at 0x%08x failed (%d)", size,
+                    (unsigned)a, rc);
+}
+
+UCHAR StorPortReadRegisterUchar(PVOID e, PUCHAR r) { return (UCHAR)reg_rd(e, r, 1, 0); }
+USHORT StorPortReadRegisterUshort(PVOID e, PUSHORT r) { return (USHORT)reg_rd(e, r, 2, 0); }
+ULONG StorPortReadRegisterUlong(PVOID e, PULONG r) { return reg_rd(e, r, 4, 0); }
+VOID StorPortWriteRegisterUchar(PVOID e, PUCHAR r, UCHAR v) { reg_wr(e, r, v, 1, 0); }
+VOID StorPortWriteRegisterUshort(PVOID e, PUSHORT r, USHORT v) { reg_wr(e, r, v, 2, 0); }
+VOID StorPortWriteRegisterUlong(PVOID e, PULONG r, ULONG v) { reg_wr(e, r, v, 4, 0); }
+UCHAR StorPortReadPortUchar(PVOID e, PUCHAR r) { return (UCHAR)reg_rd(e, r, 1, 1); }
+USHORT StorPortReadPortUshort(PVOID e, PUSHORT r) { return (USHORT)reg_rd(e, r, 2, 1); }
+ULONG StorPortReadPortUlong(PVOID e, PULONG r) { return reg_rd(e, r, 4, 1); }
+VOID StorPortWritePortUchar(PVOID e, PUCHAR r, UCHAR v) { reg_wr(e, r, v, 1, 1); }
+VOID StorPortWritePortUshort(PVOID e, PUSHORT r, USHORT v) { reg_wr(e, r, v, 2, 1); }
+VOID StorPortWritePortUlong(PVOID e, PULONG r, ULONG v) { reg_wr(e, r, v, 4, 1); }
+
+/* ---- time ------------------------------------------------------------------------------- */
+
+/* no extension argument: the stall runs the clock of the system whose miniport routine is
+ * executing on this thread (docs/storport.md) */
+VOID StorPortStallExecution(ULONG Delay) {
+  stp_port_t *p = stp_current_;
+  if (!p) {
+    fprintf(stderr, "storport: StorPortStallExecution outside a miniport routine\n");
+    return;
+  }
+  sim_t *s = p->sys->s;
+  uint64_t cyc = ((uint64_t)Delay * sim_clk_hz(s) + 999999u) / 1000000u;
+  if (cyc) sim_step(s, cyc);
+}
