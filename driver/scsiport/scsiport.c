@@ -15,13 +15,11 @@
 #include <sys/mman.h>
 
 #include "hostmem.h"
+#include "port_common.h"
 #include "prng.h"
 #include "scsi.h"
 
 #define SP_MAGIC 0x5350525455ull          /* "SPRTU" */
-#define SP_MAP_MAGIC 0x53504d4150ull       /* "SPMAP" */
-#define SP_WINDOW (64u * 1024u)            /* mapping granule: header page + up to 60 KiB */
-#define SP_MAX_MAPPED (SP_WINDOW - 4096u)
 #define SP_TARGETS 8u
 #define SP_LUNS 8u
 #define SP_MAX_MAPPINGS 8u
@@ -61,13 +59,6 @@ struct sp_lu {
   void *lu_ext;
 };
 
-typedef struct sp_map_hdr {     /* the first page of a register mapping */
-  uint64_t magic;
-  sp_port_t *port;
-  uint64_t phys;
-  uint32_t length;
-  int in_io;
-} sp_map_hdr_t;
 
 typedef enum { DMA_IDLE, DMA_PENDING, DMA_WAIT_CHANNEL, DMA_MAPPED_WAIT_START, DMA_STARTED }
     dma_state_t;
@@ -82,8 +73,7 @@ struct sp_port {
   const sp_isa_adapter_t *isa;
   int found, initialized;
   /* mappings made by ScsiPortGetDeviceBase */
-  void *map_res[SP_MAX_MAPPINGS];
-  size_t map_res_len[SP_MAX_MAPPINGS];
+  port_window_t map[SP_MAX_MAPPINGS];
   unsigned nmaps;
   /* uncached extension */
   hostmem_buf_t *uncached;
@@ -240,7 +230,7 @@ sp_system_t *sp_system_create(sim_t *s, hal_machine_t *hal, const sp_system_conf
     return NULL;
   }
   for (unsigned i = 0; i < cfg->nadapters; i++)
-    if (cfg->adapter[i].mem_length == 0 || cfg->adapter[i].mem_length > SP_MAX_MAPPED ||
+    if (cfg->adapter[i].mem_length == 0 || cfg->adapter[i].mem_length > PORT_MAX_MAPPED ||
         cfg->adapter[i].irq_line >= 8 || cfg->adapter[i].dma_channel > 7 ||
         cfg->adapter[i].dma_channel == 4) {
       fprintf(stderr, "sp_system_create: adapter %u: bad resources\n", i);
@@ -336,7 +326,7 @@ static void port_free(sp_port_t *p) {
   if (p->sense_mdl) IoFreeMdl(p->sense_mdl);
   if (p->sense_buf) hostmem_buf_free(m, p->sense_buf);
   if (p->uncached) hostmem_buf_free(m, p->uncached);
-  for (unsigned i = 0; i < p->nmaps; i++) munmap(p->map_res[i], p->map_res_len[i]);
+  for (unsigned i = 0; i < p->nmaps; i++) port_window_unmap(&p->map[i]);
   if (p->alias) munmap(p->alias, p->alias_len);
   if (p->devext) free((char *)p->devext - 16);
   free(p->lat);
@@ -585,11 +575,6 @@ size_t sp_port_isr_latencies(const sp_port_t *p, uint64_t *out, size_t max) {
 static void tick_arm(sp_port_t *p);
 static void start_next(sp_port_t *p);
 
-static int mdl_contains(PMDL mdl, PVOID va, ULONG len) {
-  if (!mdl) return 0;
-  uintptr_t b = (uintptr_t)MmGetMdlVirtualAddress(mdl), v = (uintptr_t)va;
-  return v >= b && (uint64_t)(v - b) + len <= mdl->ByteCount;
-}
 
 NTSTATUS sp_execute(sp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, sp_completion_fn done,
                     void *ctx) {
@@ -601,35 +586,9 @@ NTSTATUS sp_execute(sp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, sp_completi
                   sim_irql(s));
     return STATUS_INVALID_PARAMETER;
   }
-  int data = (Srb->SrbFlags & (SRB_FLAGS_DATA_IN | SRB_FLAGS_DATA_OUT)) != 0;
-  switch (Srb->Function) {
-    case SRB_FUNCTION_EXECUTE_SCSI:
-      if (Srb->CdbLength == 0 || Srb->CdbLength > 16) {
-        fprintf(stderr, "sp_execute: CdbLength %u\n", Srb->CdbLength);
-        return STATUS_INVALID_PARAMETER;
-      }
-      if (data && (Srb->DataTransferLength == 0 || !Srb->DataBuffer ||
-                   !mdl_contains(Mdl, Srb->DataBuffer, Srb->DataTransferLength))) {
-        fprintf(stderr, "sp_execute: a data transfer needs DataBuffer/DataTransferLength "
-                        "inside the MDL\n");
-        return STATUS_INVALID_PARAMETER;
-      }
-      break;
-    case SRB_FUNCTION_RESET_BUS:
-    case SRB_FUNCTION_ABORT_COMMAND:
-    case SRB_FUNCTION_RESET_DEVICE:
-      data = 0;
-      break;
-    default:
-      fprintf(stderr, "sp_execute: Function 0x%02x not supported\n", Srb->Function);
-      return STATUS_INVALID_PARAMETER;
-  }
-  if (data && Srb->DataTransferLength > p->cfg.MaximumTransferLength) {
-    fprintf(stderr, "sp_execute: DataTransferLength %u above the adapter's "
-                    "MaximumTransferLength %u (the class driver splits)\n",
-            (unsigned)Srb->DataTransferLength, (unsigned)p->cfg.MaximumTransferLength);
-    return STATUS_INVALID_PARAMETER;
-  }
+  int data = 0;
+  NTSTATUS chk = port_check_srb("sp_execute", Srb, Mdl, p->cfg.MaximumTransferLength, &data);
+  if (chk != STATUS_SUCCESS) return chk;
   if (!data) Srb->DataTransferLength = 0;
   sp_lu_t *lu = lu_of(p, Srb->PathId, Srb->TargetId, Srb->Lun);
   if (!lu || Srb->TargetId == p->cfg.InitiatorBusId[0]) return STATUS_DEVICE_DOES_NOT_EXIST;
@@ -1298,20 +1257,6 @@ ULONG ScsiPortConvertPhysicalAddressToUlong(SCSI_PHYSICAL_ADDRESS Address) {
   return (ULONG)Address.QuadPart;
 }
 
-static uint64_t va_to_pa_buf(const hostmem_buf_t *b, uintptr_t v, ULONG *len) {
-  uintptr_t base = (uintptr_t)b->va;
-  if (v < base || v >= base + b->length) return 0;
-  size_t off = v - base;
-  uint64_t pa = hostmem_buf_pa(b, off);
-  /* bytes physically contiguous from there */
-  size_t n = HOSTMEM_PAGE_SIZE - ((b->offset + off) % HOSTMEM_PAGE_SIZE);
-  while (off + n < b->length && hostmem_buf_pa(b, off + n) == pa + n)
-    n += HOSTMEM_PAGE_SIZE;
-  if (off + n > b->length) n = b->length - off;
-  *len = (ULONG)n;
-  return pa;
-}
-
 SCSI_PHYSICAL_ADDRESS ScsiPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
                                                  PVOID VirtualAddress, PULONG Length) {
   SCSI_PHYSICAL_ADDRESS pa;
@@ -1322,13 +1267,13 @@ SCSI_PHYSICAL_ADDRESS ScsiPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_
   ULONG n = 0;
   uint64_t a = 0;
   if (!Srb) {
-    if (p->uncached) a = va_to_pa_buf(p->uncached, v, &n);
+    if (p->uncached) a = port_buf_pa(p->uncached, v, &n);
     if (!a) {
       /* SRB extensions of active requests (NeedPhysicalAddresses) */
       for (unsigned t = 0; t < SP_TARGETS && !a; t++)
         for (unsigned l = 0; l < SP_LUNS && !a; l++) {
           sp_req_t *r = p->lu[t][l].active;
-          if (r && r->srb_ext_buf) a = va_to_pa_buf(r->srb_ext_buf, v, &n);
+          if (r && r->srb_ext_buf) a = port_buf_pa(r->srb_ext_buf, v, &n);
         }
     }
   } else {
@@ -1354,7 +1299,7 @@ SCSI_PHYSICAL_ADDRESS ScsiPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_
     } else if (Srb->SenseInfoBuffer && v >= (uintptr_t)Srb->SenseInfoBuffer &&
                v < (uintptr_t)Srb->SenseInfoBuffer + Srb->SenseInfoBufferLength && r &&
                r->is_sense) {
-      a = va_to_pa_buf(p->sense_buf, v, &n);
+      a = port_buf_pa(p->sense_buf, v, &n);
     }
   }
   if (!a) {
@@ -1425,27 +1370,11 @@ PVOID ScsiPortGetDeviceBase(PVOID HwDeviceExtension, INTERFACE_TYPE BusType,
   (void)BusType;
   (void)SystemIoBusNumber;
   sp_port_t *p = port_of(HwDeviceExtension);
-  if (!p || NumberOfBytes == 0 || NumberOfBytes > SP_MAX_MAPPED || p->nmaps >= SP_MAX_MAPPINGS)
+  if (!p || p->nmaps >= SP_MAX_MAPPINGS) return NULL;
+  if (port_window_map(&p->map[p->nmaps], p, (uint64_t)IoAddress.QuadPart, NumberOfBytes,
+                      InIoSpace ? 1 : 0))
     return NULL;
-  size_t len = 2u * SP_WINDOW;
-  char *res = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (res == MAP_FAILED) return NULL;
-  char *win = (char *)(((uintptr_t)res + SP_WINDOW - 1) & ~(uintptr_t)(SP_WINDOW - 1));
-  if (mprotect(win, 4096, PROT_READ | PROT_WRITE)) {
-    munmap(res, len);
-    return NULL;
-  }
-  sp_map_hdr_t *h = (sp_map_hdr_t *)win;
-  h->magic = SP_MAP_MAGIC;
-  h->port = p;
-  h->phys = (uint64_t)IoAddress.QuadPart;
-  h->length = NumberOfBytes;
-  h->in_io = InIoSpace ? 1 : 0;
-  mprotect(win, 4096, PROT_READ);
-  p->map_res[p->nmaps] = res;
-  p->map_res_len[p->nmaps] = len;
-  p->nmaps++;
-  return win + 4096;
+  return p->map[p->nmaps++].base;
 }
 
 VOID ScsiPortFreeDeviceBase(PVOID HwDeviceExtension, PVOID MappedAddress) {
@@ -1492,68 +1421,30 @@ ULONG ScsiPortSetBusDataByOffset(PVOID DeviceExtension, ULONG BusDataType,
   return 0;
 }
 
-/* the header of the mapping a register pointer is in, NULL when it is not one */
-static const sp_map_hdr_t *map_of(const volatile void *reg, uint64_t *phys, int io) {
-  uintptr_t v = (uintptr_t)reg;
-  const sp_map_hdr_t *h = (const sp_map_hdr_t *)(v & ~(uintptr_t)(SP_WINDOW - 1));
-  if (v - (uintptr_t)h < 4096) return NULL;
-  uint64_t off = v - (uintptr_t)h - 4096u;
-  /* the header page is only read when the pointer could be ours: the window's first page
-   * is readable exactly for our mappings, anything else is a caller bug we cannot check
-   * without faulting, so the magic is the check */
-  if (h->magic != SP_MAP_MAGIC || off >= h->length || h->in_io != io) return NULL;
-  *phys = h->phys + off;
-  return h;
-}
-
+/* A ScsiPort register routine gets only the pointer: its window's header page names the port
+ * (port_common.h) */
 static uint32_t reg_read(const volatile void *reg, unsigned size, int io) {
   uint64_t a = 0;
-  const sp_map_hdr_t *h = map_of(reg, &a, io);
-  if (!h) {
+  sp_port_t *p = port_window_owner(reg, io, &a);
+  if (!p) {
     fprintf(stderr, "scsiport: register read at %p: not a ScsiPortGetDeviceBase address\n",
             (const void *)reg);
     return 0xFFFFFFFFu;
   }
-  sp_port_t *p = h->port;
-  sim_t *s = p->sys->s;
   p->st.apb_accesses++;
-  if (io) {
-    uint32_t v = 0;
-    for (unsigned i = 0; i < size; i++) {
-      uint8_t b = 0xFF;
-      if (sim_inb(s, (uint16_t)(a + i), &b)) sim_error(s, "scsiport: inb(0x%x) failed",
-                                                       (unsigned)(a + i));
-      v |= (uint32_t)b << (8 * i);
-    }
-    return v;
-  }
-  uint32_t v = 0xFFFFFFFFu;
-  int rc = sim_apb_read(s, (uint32_t)a, size, &v);
-  if (rc) sim_error(s, "scsiport: APB read of %u bytes at 0x%08x failed (%d)", size,
-                    (unsigned)a, rc);
-  return v;
+  return port_bus_read(p->sys->s, a, size, io, "scsiport");
 }
 
 static void reg_write(volatile void *reg, uint32_t v, unsigned size, int io) {
   uint64_t a = 0;
-  const sp_map_hdr_t *h = map_of(reg, &a, io);
-  if (!h) {
+  sp_port_t *p = port_window_owner(reg, io, &a);
+  if (!p) {
     fprintf(stderr, "scsiport: register write at %p: not a ScsiPortGetDeviceBase address\n",
             (void *)reg);
     return;
   }
-  sp_port_t *p = h->port;
-  sim_t *s = p->sys->s;
   p->st.apb_accesses++;
-  if (io) {
-    for (unsigned i = 0; i < size; i++)
-      if (sim_outb(s, (uint16_t)(a + i), (uint8_t)(v >> (8 * i))))
-        sim_error(s, "scsiport: outb(0x%x) failed", (unsigned)(a + i));
-    return;
-  }
-  int rc = sim_apb_write(s, (uint32_t)a, v, size);
-  if (rc) sim_error(s, "scsiport: APB write of %u bytes at 0x%08x failed (%d)", size,
-                    (unsigned)a, rc);
+  port_bus_write(p->sys->s, a, v, size, io, "scsiport");
 }
 
 UCHAR ScsiPortReadPortUchar(PUCHAR Port) { return (UCHAR)reg_read(Port, 1, 1); }

@@ -17,12 +17,10 @@
 #include <sys/mman.h>
 
 #include "hostmem.h"
+#include "port_common.h"
 #include "scsi.h"
 
 #define STP_MAGIC 0x53544f5250ull          /* "STORP" */
-#define STP_MAP_MAGIC 0x53544d4150ull      /* "STMAP" */
-#define STP_WINDOW (64u * 1024u)           /* register mapping: header page + up to 60 KiB */
-#define STP_MAX_MAPPED (STP_WINDOW - 4096u)
 #define STP_TARGETS 8u
 #define STP_LUNS 8u
 #define STP_MAX_MAPPINGS 8u
@@ -64,13 +62,6 @@ struct stp_lu {
   void *lu_ext;
 };
 
-typedef struct stp_map_hdr {
-  uint64_t magic;
-  stp_port_t *port;
-  uint64_t phys;
-  uint32_t length;
-  int in_io;
-} stp_map_hdr_t;
 
 /* a StorPortBuildScatterGatherList request */
 typedef enum { BL_FREE, BL_WAIT, BL_BUILT, BL_DELIVERED } bl_state_t;
@@ -95,8 +86,7 @@ struct stp_port {
   ACCESS_RANGE ranges[4];
   const stp_adapter_res_t *res;
   int initialized;
-  void *map_res[STP_MAX_MAPPINGS];
-  size_t map_res_len[STP_MAX_MAPPINGS];
+  port_window_t map[STP_MAX_MAPPINGS];
   unsigned nmaps;
   /* the uncached extension: a common buffer */
   PVOID unc_va;
@@ -237,7 +227,7 @@ stp_system_t *stp_system_create(sim_t *s, hal_machine_t *hal, const stp_system_c
     return NULL;
   }
   for (unsigned i = 0; i < cfg->nadapters; i++)
-    if (cfg->adapter[i].mem_length == 0 || cfg->adapter[i].mem_length > STP_MAX_MAPPED ||
+    if (cfg->adapter[i].mem_length == 0 || cfg->adapter[i].mem_length > PORT_MAX_MAPPED ||
         cfg->adapter[i].irq_line >= 8) {
       fprintf(stderr, "stp_system_create: adapter %u: bad resources\n", i);
       return NULL;
@@ -363,7 +353,7 @@ static void port_free(stp_port_t *p) {
   if (p->dev) hal_device_destroy(p->dev);
   if (p->sense_mdl) IoFreeMdl(p->sense_mdl);
   if (p->sense_buf) hostmem_buf_free(sim_mem(s), p->sense_buf);
-  for (unsigned i = 0; i < p->nmaps; i++) munmap(p->map_res[i], p->map_res_len[i]);
+  for (unsigned i = 0; i < p->nmaps; i++) port_window_unmap(&p->map[i]);
   if (p->alias) munmap(p->alias, p->alias_len);
   if (p->devext) free((char *)p->devext - 16);
   free(p);
@@ -588,11 +578,6 @@ void stp_port_if(stp_port_t *p, port_if_t *out) {
 static void start_next(stp_port_t *p);
 static void tick_arm(stp_port_t *p);
 
-static int in_mdl(PMDL mdl, PVOID va, ULONG len) {
-  if (!mdl) return 0;
-  uintptr_t b = (uintptr_t)MmGetMdlVirtualAddress(mdl), v = (uintptr_t)va;
-  return v >= b && (uint64_t)(v - b) + len <= mdl->ByteCount;
-}
 
 NTSTATUS stp_execute(stp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, port_completion_fn done,
                      void *ctx) {
@@ -604,34 +589,9 @@ NTSTATUS stp_execute(stp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, port_comp
                   sim_irql(s));
     return STATUS_INVALID_PARAMETER;
   }
-  int data = (Srb->SrbFlags & (SRB_FLAGS_DATA_IN | SRB_FLAGS_DATA_OUT)) != 0;
-  switch (Srb->Function) {
-    case SRB_FUNCTION_EXECUTE_SCSI:
-      if (Srb->CdbLength == 0 || Srb->CdbLength > 16) {
-        fprintf(stderr, "stp_execute: CdbLength %u\n", Srb->CdbLength);
-        return STATUS_INVALID_PARAMETER;
-      }
-      if (data && (Srb->DataTransferLength == 0 || !Srb->DataBuffer ||
-                   !in_mdl(Mdl, Srb->DataBuffer, Srb->DataTransferLength))) {
-        fprintf(stderr, "stp_execute: a data transfer needs DataBuffer/DataTransferLength "
-                        "inside the MDL\n");
-        return STATUS_INVALID_PARAMETER;
-      }
-      break;
-    case SRB_FUNCTION_RESET_BUS:
-    case SRB_FUNCTION_ABORT_COMMAND:
-    case SRB_FUNCTION_RESET_DEVICE:
-      data = 0;
-      break;
-    default:
-      fprintf(stderr, "stp_execute: Function 0x%02x not supported\n", Srb->Function);
-      return STATUS_INVALID_PARAMETER;
-  }
-  if (data && Srb->DataTransferLength > p->cfg.MaximumTransferLength) {
-    fprintf(stderr, "stp_execute: DataTransferLength %u above MaximumTransferLength %u\n",
-            (unsigned)Srb->DataTransferLength, (unsigned)p->cfg.MaximumTransferLength);
-    return STATUS_INVALID_PARAMETER;
-  }
+  int data = 0;
+  NTSTATUS chk = port_check_srb("stp_execute", Srb, Mdl, p->cfg.MaximumTransferLength, &data);
+  if (chk != STATUS_SUCCESS) return chk;
   if (!data) Srb->DataTransferLength = 0;
   stp_lu_t *lu = lu_at(p, Srb->PathId, Srb->TargetId, Srb->Lun);
   if (!lu || Srb->TargetId == p->cfg.InitiatorBusId[0]) return STATUS_DEVICE_DOES_NOT_EXIST;
@@ -1265,16 +1225,6 @@ STOR_PHYSICAL_ADDRESS StorPortConvertUlongToPhysicalAddress(ULONG_PTR UlongAddre
   return a;
 }
 
-static uint64_t buf_pa(const hostmem_buf_t *b, uintptr_t v, ULONG *len) {
-  uintptr_t base = (uintptr_t)b->va;
-  if (v < base || v >= base + b->length) return 0;
-  size_t off = v - base;
-  size_t n = HOSTMEM_PAGE_SIZE - ((b->offset + off) % HOSTMEM_PAGE_SIZE);
-  if (off + n > b->length) n = b->length - off;
-  *len = (ULONG)n;
-  return hostmem_buf_pa(b, off);
-}
-
 STOR_PHYSICAL_ADDRESS StorPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
                                                  PVOID VirtualAddress, PULONG Length) {
   STOR_PHYSICAL_ADDRESS pa;
@@ -1303,7 +1253,7 @@ STOR_PHYSICAL_ADDRESS StorPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_
         off -= e->Length;
       }
     } else if (r && r->srb_ext_buf) {
-      a = buf_pa(r->srb_ext_buf, v, &n);
+      a = port_buf_pa(r->srb_ext_buf, v, &n);
     }
     if (!r) {
       *Length = 0;
@@ -1386,28 +1336,11 @@ PVOID StorPortGetDeviceBase(PVOID HwDeviceExtension, INTERFACE_TYPE BusType,
   (void)BusType;
   (void)SystemIoBusNumber;
   stp_port_t *p = port_of(HwDeviceExtension);
-  if (!p || NumberOfBytes == 0 || NumberOfBytes > STP_MAX_MAPPED ||
-      p->nmaps >= STP_MAX_MAPPINGS)
+  if (!p || p->nmaps >= STP_MAX_MAPPINGS) return NULL;
+  if (port_window_map(&p->map[p->nmaps], p, (uint64_t)IoAddress.QuadPart, NumberOfBytes,
+                      InIoSpace ? 1 : 0))
     return NULL;
-  size_t len = 2u * STP_WINDOW;
-  char *res = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (res == MAP_FAILED) return NULL;
-  char *win = (char *)(((uintptr_t)res + STP_WINDOW - 1) & ~(uintptr_t)(STP_WINDOW - 1));
-  if (mprotect(win, 4096, PROT_READ | PROT_WRITE)) {
-    munmap(res, len);
-    return NULL;
-  }
-  stp_map_hdr_t *h = (stp_map_hdr_t *)win;
-  h->magic = STP_MAP_MAGIC;
-  h->port = p;
-  h->phys = (uint64_t)IoAddress.QuadPart;
-  h->length = NumberOfBytes;
-  h->in_io = InIoSpace ? 1 : 0;
-  mprotect(win, 4096, PROT_READ);
-  p->map_res[p->nmaps] = res;
-  p->map_res_len[p->nmaps] = len;
-  p->nmaps++;
-  return win + 4096;
+  return p->map[p->nmaps++].base;
 }
 
 VOID StorPortFreeDeviceBase(PVOID HwDeviceExtension, PVOID MappedAddress) {
@@ -1415,66 +1348,29 @@ VOID StorPortFreeDeviceBase(PVOID HwDeviceExtension, PVOID MappedAddress) {
   (void)MappedAddress; /* mappings live until the port goes */
 }
 
-static const stp_map_hdr_t *map_hdr(stp_port_t *p, const volatile void *reg, uint64_t *phys,
-                                    int io) {
-  uintptr_t v = (uintptr_t)reg;
-  for (unsigned i = 0; i < p->nmaps; i++) { /* only windows this port made are read */
-    uintptr_t base = ((uintptr_t)p->map_res[i] + STP_WINDOW - 1) & ~(uintptr_t)(STP_WINDOW - 1);
-    const stp_map_hdr_t *h = (const stp_map_hdr_t *)base;
-    if (v < base + 4096u || v - base - 4096u >= h->length) continue;
-    if (h->magic != STP_MAP_MAGIC || h->in_io != io) return NULL;
-    *phys = h->phys + (v - base - 4096u);
-    return h;
-  }
-  return NULL;
-}
-
+/* only windows this adapter made are looked at (the extension names the adapter) */
 static uint32_t reg_rd(PVOID ext, const volatile void *reg, unsigned size, int io) {
   stp_port_t *p = port_of(ext);
   uint64_t a = 0;
-  if (!p || !map_hdr(p, reg, &a, io)) {
+  if (!p || port_window_find(p->map, p->nmaps, reg, io, &a) != p) {
     fprintf(stderr, "storport: register read at %p: not a StorPortGetDeviceBase address of "
                     "this adapter\n", (const void *)reg);
     return 0xFFFFFFFFu;
   }
-  sim_t *s = p->sys->s;
   p->st.apb_accesses++;
-  uint32_t v = 0;
-  if (io) {
-    for (unsigned i = 0; i < size; i++) {
-      uint8_t b = 0xFF;
-      if (sim_inb(s, (uint16_t)(a + i), &b)) sim_error(s, "storport: inb(0x%x) failed",
-                                                       (unsigned)(a + i));
-      v |= (uint32_t)b << (8 * i);
-    }
-    return v;
-  }
-  v = 0xFFFFFFFFu;
-  int rc = sim_apb_read(s, (uint32_t)a, size, &v);
-  if (rc) sim_error(s, "storport: APB read of %u bytes at 0x%08x failed (%d)", size,
-                    (unsigned)a, rc);
-  return v;
+  return port_bus_read(p->sys->s, a, size, io, "storport");
 }
 
 static void reg_wr(PVOID ext, volatile void *reg, uint32_t v, unsigned size, int io) {
   stp_port_t *p = port_of(ext);
   uint64_t a = 0;
-  if (!p || !map_hdr(p, reg, &a, io)) {
+  if (!p || port_window_find(p->map, p->nmaps, reg, io, &a) != p) {
     fprintf(stderr, "storport: register write at %p: not a StorPortGetDeviceBase address of "
                     "this adapter\n", (void *)reg);
     return;
   }
-  sim_t *s = p->sys->s;
   p->st.apb_accesses++;
-  if (io) {
-    for (unsigned i = 0; i < size; i++)
-      if (sim_outb(s, (uint16_t)(a + i), (uint8_t)(v >> (8 * i))))
-        sim_error(s, "storport: outb(0x%x) failed", (unsigned)(a + i));
-    return;
-  }
-  int rc = sim_apb_write(s, (uint32_t)a, v, size);
-  if (rc) sim_error(s, "storport: APB write of %u bytes at 0x%08x failed (%d)", size,
-                    (unsigned)a, rc);
+  port_bus_write(p->sys->s, a, v, size, io, "storport");
 }
 
 UCHAR StorPortReadRegisterUchar(PVOID e, PUCHAR r) { return (UCHAR)reg_rd(e, r, 1, 0); }

@@ -1,0 +1,58 @@
+/* What SCSI Port (driver/scsiport) and Storport (driver/storport) do the same way: register
+ * windows for the miniport's device base, register/port accesses as bus transactions, the check
+ * of an SRB handed to a port's upper edge, and the physically contiguous run behind a VA of a
+ * host memory buffer. Only types srb.h shares with storport.h are used, so both ports include
+ * this after their own DDK header. */
+#ifndef HBASIM_PORT_COMMON_H
+#define HBASIM_PORT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hostmem.h"
+#include "sim.h"
+#include "srb.h"
+
+#define PORT_WINDOW (64u * 1024u)          /* a mapping: header page + up to 60 KiB */
+#define PORT_MAX_MAPPED (PORT_WINDOW - 4096u)
+
+/* A register window: 64 KiB-aligned, a read-only header page naming its owner and physical
+ * range, then PROT_NONE pages (a miniport that dereferences a register pointer faults;
+ * registers are reached only through the port's read/write routines). */
+typedef struct port_window {
+  void *res;          /* the reservation (munmap'd by port_window_unmap) */
+  size_t res_len;
+  char *base;         /* what the miniport gets */
+} port_window_t;
+
+/* 0, or -1 (length 0 or above PORT_MAX_MAPPED, no memory) */
+int  port_window_map(port_window_t *w, void *owner, uint64_t phys, uint32_t length, int io);
+void port_window_unmap(port_window_t *w);
+/* The owner of the window `reg` lies in and its physical address. Reads the header page at
+ * reg's 64 KiB alignment, so reg must be one of ours or at least mapped readable there:
+ * port_window_find is the safe form when the candidate windows are known. NULL when not a
+ * window address of the kind io (1 = port I/O, 0 = memory). */
+void *port_window_owner(const volatile void *reg, int io, uint64_t *phys);
+/* The same among the windows w[0..n) only (never reads outside them); NULL when not there. */
+void *port_window_find(const port_window_t *w, unsigned n, const volatile void *reg, int io,
+                       uint64_t *phys);
+
+/* One register access of size 1, 2 or 4 at physical address a: an APB transaction (memory),
+ * or one sim_inb/sim_outb per byte (port I/O). Failures are sim errors naming `who`; a failed
+ * read returns all ones. */
+uint32_t port_bus_read(sim_t *s, uint64_t a, unsigned size, int io, const char *who);
+void     port_bus_write(sim_t *s, uint64_t a, uint32_t v, unsigned size, int io,
+                        const char *who);
+
+/* The upper edge's check of an SRB (EXECUTE_SCSI with a CDB of 1-16 bytes and, for a data
+ * transfer, DataBuffer/DataTransferLength inside Mdl and at most max_transfer; RESET_BUS,
+ * ABORT_COMMAND, RESET_DEVICE without data). STATUS_SUCCESS with *data set, or
+ * STATUS_INVALID_PARAMETER with the reason on stderr prefixed by `who`. */
+NTSTATUS port_check_srb(const char *who, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, ULONG max_transfer,
+                        int *data);
+
+/* The physical address of VA v inside host memory buffer b and, in *len, the bytes physically
+ * contiguous from there to the buffer's end; 0 when v is not in b. */
+uint64_t port_buf_pa(const hostmem_buf_t *b, uintptr_t v, ULONG *len);
+
+#endif
