@@ -7,9 +7,12 @@
  * HwScsiDmaStarted race window, port autosense, SRB timeouts with HwScsiResetBus, timers and
  * stalls, physical addresses, IRQL and completion checks. Every data-moving test checks the
  * bytes on the disk model and in the caller's buffer. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hal_dma.h"
 #include "hba_regs.h"
@@ -40,6 +43,11 @@ typedef struct tm_knobs {
   int bad_status;           /* complete with SRB_STATUS_PENDING */
   int find_not_found;       /* HwScsiFindAdapter says SP_RETURN_NOT_FOUND */
   int unmapped;             /* MapBuffers FALSE */
+  int int_callbacks;        /* HwScsiStartIo asks for CallDisableInterrupts; that routine for
+                               CallEnableInterrupts */
+  unsigned disable_cb_irql, enable_cb_irql, disable_cbs, enable_cbs;
+  sim_t *sim;               /* for the callbacks' IRQL checks */
+  int srb_lookup_ok;        /* HwScsiStartIo found its SRB with ScsiPortGetSrb */
   PVOID seen_data_buffer;   /* DataBuffer of the last data SRB HwScsiStartIo got */
   ULONG timer_us;           /* HwScsiInitialize asks for a timer call after timer_us */
   /* what the miniport saw */
@@ -104,6 +112,24 @@ static BOOLEAN tm_init(PVOID ext) {
     extern void tm_timer(PVOID);
     ScsiPortNotification(RequestTimerCall, ext, tm_timer, e->k->timer_us);
   }
+  return TRUE;
+}
+
+/* CallEnableInterrupts' routine: at DIRQL, synchronised with the ISR */
+static BOOLEAN tm_enable_cb(PVOID ext) {
+  tm_ext_t *e = ext;
+  e->k->enable_cbs++;
+  e->k->enable_cb_irql = sim_irql(e->k->sim);
+  return TRUE;
+}
+
+/* CallDisableInterrupts' routine: at DISPATCH_LEVEL with the port's interrupt ignored; it
+ * asks for the enable callback, which ends the disabled period */
+static BOOLEAN tm_disable_cb(PVOID ext) {
+  tm_ext_t *e = ext;
+  e->k->disable_cbs++;
+  e->k->disable_cb_irql = sim_irql(e->k->sim);
+  ScsiPortNotification(CallEnableInterrupts, ext, tm_enable_cb);
   return TRUE;
 }
 
@@ -183,6 +209,9 @@ static BOOLEAN tm_startio(PVOID ext, PSCSI_REQUEST_BLOCK srb) {
   }
   e->srb = srb;
   if (srb->DataTransferLength) e->k->seen_data_buffer = srb->DataBuffer;
+  e->k->srb_lookup_ok = ScsiPortGetSrb(ext, srb->PathId, srb->TargetId, srb->Lun,
+                                       SP_UNTAGGED) == srb;
+  if (e->k->int_callbacks) ScsiPortNotification(CallDisableInterrupts, ext, tm_disable_cb);
   e->piece = 0;
   e->done_bytes = 0;
   if (e->k->split && srb->DataTransferLength >= 1024u) {
@@ -907,7 +936,56 @@ static void unmapped_data_buffer(test_ctx_t *t) {
   rig_done(t, &r);
 }
 
+/* CallDisableInterrupts / CallEnableInterrupts: the routines run (disable at DISPATCH, then
+ * enable), the request still completes with its data; ScsiPortGetSrb finds the active SRB */
+static void interrupt_callbacks(test_ctx_t *t) {
+  rig_t r;
+  rig_base(t, &r);
+  r.k.int_callbacks = 1;
+  r.k.sim = r.s;
+  rig_start(t, &r, NULL);
+  clear_ua(t, &r);
+  write_read(t, &r, 30, 3, HOSTMEM_PLACE_SCATTERED);
+  CHECK(t, r.k.disable_cbs >= 2, "disable callbacks %u", r.k.disable_cbs);
+  CHECK_EQ(t, r.k.enable_cbs, r.k.disable_cbs);
+  CHECK_EQ(t, r.k.disable_cb_irql, SIM_DISPATCH_LEVEL);
+  CHECK_EQ(t, r.k.enable_cb_irql, SIM_DIRQL);
+  CHECK_EQ(t, r.k.srb_lookup_ok, 1);
+  rig_done(t, &r);
+}
+
+/* a miniport that touches an unmapped DataBuffer (MapBuffers FALSE) faults: shown in a child
+ * process, which must not survive the read */
+static void unmapped_touch_faults(test_ctx_t *t) {
+  rig_t r;
+  rig_base(t, &r);
+  r.k.unmapped = 1;
+  rig_start(t, &r, NULL);
+  clear_ua(t, &r);
+  write_read(t, &r, 5, 1, HOSTMEM_PLACE_BELOW_16M);
+  REQUIRE(t, r.k.seen_data_buffer != NULL, "the miniport saw a DataBuffer");
+  fflush(NULL);
+  pid_t pid = fork();
+  REQUIRE(t, pid >= 0, "fork");
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 2); /* the sanitizer's SEGV report is expected */
+    volatile uint8_t v = *(volatile uint8_t *)r.k.seen_data_buffer;
+    (void)v;
+    _exit(0); /* survived: the buffer was touchable */
+  }
+  int status = 0;
+  REQUIRE(t, waitpid(pid, &status, 0) == pid, "waitpid");
+  CHECK(t, !(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+        "touching the unmapped DataBuffer did not fault (status 0x%x)", status);
+  rig_done(t, &r);
+}
+
 static const test_def_t scsiport_tests[] = {
+  {"interrupt_callbacks", interrupt_callbacks, TEST_F_RANDOM, 0,
+   "CallDisableInterrupts at DISPATCH then CallEnableInterrupts; ScsiPortGetSrb; data right"},
+  {"unmapped_touch_faults", unmapped_touch_faults, 0, 0,
+   "MapBuffers FALSE: a miniport touching DataBuffer faults (shown in a child process)"},
   {"unmapped_data_buffer", unmapped_data_buffer, TEST_F_RANDOM, 0,
    "MapBuffers FALSE: the miniport's DataBuffer is a no-access alias; data still moves"},
   {"init_config", init_config, 0, 0,
