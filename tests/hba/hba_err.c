@@ -76,39 +76,47 @@ static void overrun_in(test_ctx_t *t) {
   hba_rig_done(t, &r);
 }
 
-/* WRITE(10) of 2 blocks with XFER_LEN 600: the HBA pads with 0x00, raises ATN and sends ABORT;
- * the command ends ABORTED and nothing reaches the medium */
-static void overrun_out(test_ctx_t *t) {
+/* WRITE(10) of 2 blocks with the 8237 programmed for 600 bytes and XFER_LEN xfer_len: after
+ * byte 600 the HBA pads with 0x00, raises ATN and sends ABORT (cause: OVERRUN when the target
+ * wants more than XFER_LEN = 600, UNDERRUN when TC comes before XFER_LEN = 1024); the command
+ * ends ABORTED and nothing reaches the medium */
+static void aborted_write_after_600(test_ctx_t *t, uint32_t salt, uint32_t xfer_len,
+                                    uint32_t cause) {
   hba_rig_t r;
   uint8_t *img;
   scsi_disk_t *d = he_rig(t, &r, 0, 2, &img);
   prng_t g;
-  prng_seed(&g, test_seed(t), 0x4F56u);
+  prng_seed(&g, test_seed(t), salt);
   uint8_t src[1024], disk[1024];
   prng_fill(&g, src, sizeof src);
   uint32_t pa = hba_dma_buffer(t, &r, 1024);
   REQUIRE_EQ(t, hostmem_write(sim_mem(r.s), pa, src, sizeof src), 0);
   hba_program_dma(t, &r, pa, 600, 0);
-  hba_cmd_t c = {.id = 0, .dir = HBA_CMD_CFG_DIR_OUT, .len = 600};
+  hba_cmd_t c = {.id = 0, .dir = HBA_CMD_CFG_DIR_OUT, .len = xfer_len};
   he_cdb10(c.cdb, SCSI_OP_WRITE_10, 0, 2);
   hba_result_t res;
   he_run(t, &r, &c, &res);
   scsi_target_stats_t st;
   scsi_target_stats(r.tgt[0], &st);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_ABORTED_MASK | HBA_INT_STATUS_OVERRUN_MASK);
+  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_ABORTED_MASK | cause);
   CHECK_EQ(t, he_reason(&res), HBA_END_REASON_ABORTED);
   CHECK_EQ(t, hba_status_byte(&res), 0x100u);
+  CHECK_EQ(t, res.dma_count, 600);
   CHECK_EQ(t, res.xferred, 600);
-  CHECK_EQ(t, res.residual, 0);
+  CHECK_EQ(t, res.residual, xfer_len - 600);
   CHECK_EQ(t, res.extra, 1);              /* one 0x00 pad byte with ATN, then MESSAGE OUT */
   CHECK_EQ(t, st.data_out_bytes, 601);
-  CHECK_EQ(t, res.dma_count, 600);
   CHECK_EQ(t, st.aborts, 1);
   REQUIRE_EQ(t, scsi_disk_peek(d, 0, 0, 2, disk), 0);
   CHECK(t, memcmp(disk, img, sizeof disk) == 0, "the aborted write left the medium unchanged");
   he_good_read(t, &r, 0, 2, img);
   free(img);
   hba_rig_done(t, &r);
+}
+
+/* XFER_LEN 600 and a target that wants the 1024 bytes of its 2 blocks: OVERRUN */
+static void overrun_out(test_ctx_t *t) {
+  aborted_write_after_600(t, 0x4F56u, 600, HBA_INT_STATUS_OVERRUN_MASK);
 }
 
 /* DATA IN with the 8237 count (1000 bytes) smaller than the transfer (2048) */
@@ -134,39 +142,9 @@ static void underrun_tc_in(test_ctx_t *t) {
   hba_rig_done(t, &r);
 }
 
-/* DATA OUT with the 8237 count (600 bytes) smaller than the transfer (1024): 0x00 pad, ATN +
- * ABORT, the medium unchanged */
+/* DATA OUT with the 8237 count (600 bytes) smaller than the transfer (1024): UNDERRUN */
 static void underrun_tc_out(test_ctx_t *t) {
-  hba_rig_t r;
-  uint8_t *img;
-  scsi_disk_t *d = he_rig(t, &r, 0, 2, &img);
-  prng_t g;
-  prng_seed(&g, test_seed(t), 0x5554u);
-  uint8_t src[1024], disk[1024];
-  prng_fill(&g, src, sizeof src);
-  uint32_t pa = hba_dma_buffer(t, &r, 1024);
-  REQUIRE_EQ(t, hostmem_write(sim_mem(r.s), pa, src, sizeof src), 0);
-  hba_program_dma(t, &r, pa, 600, 0);
-  hba_cmd_t c = {.id = 0, .dir = HBA_CMD_CFG_DIR_OUT, .len = 1024};
-  he_cdb10(c.cdb, SCSI_OP_WRITE_10, 0, 2);
-  hba_result_t res;
-  he_run(t, &r, &c, &res);
-  scsi_target_stats_t st;
-  scsi_target_stats(r.tgt[0], &st);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_ABORTED_MASK | HBA_INT_STATUS_UNDERRUN_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_ABORTED);
-  CHECK_EQ(t, hba_status_byte(&res), 0x100u);
-  CHECK_EQ(t, res.dma_count, 600);
-  CHECK_EQ(t, res.xferred, 600);
-  CHECK_EQ(t, res.residual, 424);
-  CHECK_EQ(t, res.extra, 1);              /* one 0x00 pad byte with ATN, then MESSAGE OUT */
-  CHECK_EQ(t, st.data_out_bytes, 601);
-  CHECK_EQ(t, st.aborts, 1);
-  REQUIRE_EQ(t, scsi_disk_peek(d, 0, 0, 2, disk), 0);
-  CHECK(t, memcmp(disk, img, sizeof disk) == 0, "the aborted write left the medium unchanged");
-  he_good_read(t, &r, 0, 2, img);
-  free(img);
-  hba_rig_done(t, &r);
+  aborted_write_after_600(t, 0x5554u, 1024, HBA_INT_STATUS_UNDERRUN_MASK);
 }
 
 typedef struct bytes_wait {
