@@ -201,6 +201,8 @@ static void call_sync_end(sp_port_t *p, mp_ctx_t c) {
 }
 
 static void dpc(sim_t *s, void *ctx);
+static void isr(sim_t *s, unsigned line, void *ctx);
+static void timer_fired(sim_t *s, void *ctx);
 static void queue_dpc(sp_port_t *p) {
   if (p->dpc_queued) return;
   if (sim_queue_dpc(p->sys->s, dpc, p) == 0) p->dpc_queued = 1;
@@ -489,8 +491,7 @@ ULONG ScsiPortInitialize(PVOID Argument1, PVOID Argument2,
     p->found = 1;
     /* interrupt, then HwScsiInitialize synchronised with it */
     if (hw->HwInterrupt) {
-      extern void sp_isr_(sim_t * s, unsigned line, void *ctx);
-      if (sim_irq_connect(sys->s, isa->irq_line, sp_isr_, p) == 0) p->irq_connected = 1;
+      if (sim_irq_connect(sys->s, isa->irq_line, isr, p) == 0) p->irq_connected = 1;
     }
     mp_ctx_t mc = call_sync_begin(p);
     BOOLEAN ok = hw->HwInitialize(p->devext);
@@ -686,8 +687,7 @@ static void start_next(sp_port_t *p) {
 
 /* ---- interrupts, DPC --------------------------------------------------------------------- */
 
-void sp_isr_(sim_t *s, unsigned line, void *ctx);
-void sp_isr_(sim_t *s, unsigned line, void *ctx) {
+static void isr(sim_t *s, unsigned line, void *ctx) {
   sp_port_t *p = ctx;
   uint64_t lat = sim_cycle(s) - sim_irq_assert_cycle(s, line);
   if (p->ints_disabled) return;
@@ -979,19 +979,17 @@ static void process(sp_port_t *p) {
     call_sync_end(p, mc);
   }
   if (p->timer_requested) {
-    extern void sp_timer_fired_(sim_t * s, void *ctx);
     p->timer_requested = 0;
     if (p->timer_id >= 0) sim_timer_cancel(s, p->timer_id);
     p->timer_id = -1;
     if (p->timer_routine && p->timer_us) {
       uint64_t cyc = (uint64_t)p->timer_us * tick_cycles(p->sys) / 1000000u;
-      p->timer_id = sim_timer_start(s, cyc ? cyc : 1, sp_timer_fired_, p);
+      p->timer_id = sim_timer_start(s, cyc ? cyc : 1, timer_fired, p);
     }
   }
 }
 
-void sp_timer_fired_(sim_t *s, void *ctx);
-void sp_timer_fired_(sim_t *s, void *ctx) {
+static void timer_fired(sim_t *s, void *ctx) {
   (void)s;
   sp_port_t *p = ctx;
   p->timer_id = -1;

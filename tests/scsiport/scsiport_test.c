@@ -100,6 +100,8 @@ static ULONG tm_find(PVOID ext, PVOID ctx, PVOID bus, PCHAR arg, PPORT_CONFIGURA
   return SP_RETURN_FOUND;
 }
 
+static void tm_timer(PVOID ext);
+
 static BOOLEAN tm_init(PVOID ext) {
   tm_ext_t *e = ext;
   tm_wr(e, HBA_SEL_TIMEOUT, 5000);
@@ -109,7 +111,6 @@ static BOOLEAN tm_init(PVOID ext) {
     LARGE_INTEGER now;
     ScsiPortQuerySystemTime(&now);
     e->k->init_cycle = (uint64_t)now.QuadPart; /* 100 ns units */
-    extern void tm_timer(PVOID);
     ScsiPortNotification(RequestTimerCall, ext, tm_timer, e->k->timer_us);
   }
   return TRUE;
@@ -133,8 +134,7 @@ static BOOLEAN tm_disable_cb(PVOID ext) {
   return TRUE;
 }
 
-void tm_timer(PVOID ext);
-void tm_timer(PVOID ext) {
+static void tm_timer(PVOID ext) {
   tm_ext_t *e = ext;
   LARGE_INTEGER now;
   ScsiPortQuerySystemTime(&now);
