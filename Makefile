@@ -57,7 +57,7 @@ TEST_C     := $(sort $(wildcard tests/harness/*.c tests/unit/*.c tests/sim/*.c t
                                  tests/storport/*.c))
 LIB_C      := $(SIM_C) $(MODELS_C) $(DRIVER_C)
 INCLUDES   := -Isim -Imodels -Idriver -Idriver/include -Idriver/hal -Idriver/scsiport \
-              -Idriver/storport -Idriver/miniport -Idriver/class -Idriver/port -Itests/harness -I$(GEN)
+              -Idriver/storport -Idriver/miniport -Idriver/class -Idriver/port -Idriver/stack -Itests/harness -I$(GEN)
 
 CC         ?= cc
 CXX        ?= c++

@@ -1,17 +1,25 @@
 /* stack_demo: the `make run` job. Brings up the whole storage stack on a simulated PC --
- * soc_top (8237A pair + HBA) under Verilator, three SCSI disks on the bus, the HAL DMA adapter,
- * SCSI Port, the hbasub subordinate-DMA miniport and the disk class layer -- runs a seeded
- * mixed workload of reads and writes (1 block to 1.5 times MaximumTransferLength, buffers
- * scattered, contiguous, above 16 MiB and unaligned, several requests outstanding across the
- * disks), checks every byte against a shadow copy of each disk, and prints a summary.
+ * soc_top (8237A pair + HBA) under Verilator, three SCSI disks on the bus, and the driver stack
+ * on each DMA path (driver/stack/hbastack.h):
+ *   subordinate  HAL system-DMA adapter (8237) / SCSI Port / hbasub miniport / disk class
+ *   bus master   HAL scatter/gather adapter    / Storport  / hbabm miniport  / disk class
+ * -- runs a seeded mixed workload of reads and writes (1 block to 1.5 times
+ * MaximumTransferLength, buffers scattered, contiguous, above 16 MiB and unaligned, several
+ * requests outstanding across the disks), checks every byte against a shadow copy of each
+ * disk, and prints a summary per path and, for both, the two side by side.
  *
- *   stack_demo [--seed N] [--ios N] [--sequential BLOCKS] [--waves FILE.fst] [--wave-ios N]
- *              [--report FILE] [--quiet]
+ *   stack_demo [--path subordinate|bus-master|both] [--seed N] [--ios N] [--sequential BLOCKS]
+ *              [--waves FILE.fst] [--wave-ios N] [--report FILE] [--bench] [--quiet]
  *
- * --sequential BLOCKS replaces the mixed workload by back-to-back BLOCKS-block I/Os on disk ID
- * 0, alternating WRITE and READ (the `make bench` figures of the subordinate path).
+ * --path: which stack (default both: the subordinate path, then the bus-master path, each on a
+ * fresh simulation with the same seed and disks). --sequential BLOCKS replaces the mixed
+ * workload by back-to-back BLOCKS-block I/Os on disk ID 0, alternating WRITE and READ.
  * --waves records the bring-up, the scan and the first --wave-ios I/Os (default 4; the rest
- * runs untraced, at full speed); --report writes every I/O and the summary to FILE.
+ * runs untraced, at full speed); with both paths FILE gets the path before its extension
+ * (stack-subordinate.fst, stack-bus-master.fst). --report writes every I/O and the summaries to
+ * FILE. --bench (`make bench`): each path runs twice, untraced and then traced from start to
+ * end (to --waves, or a file in /tmp), to measure the simulation speed with and without waves;
+ * the traced run must repeat the untraced one cycle for cycle.
  *
  * Exit status 0 when every check passed, 1 when any failed, 2 on a usage error. */
 #include <inttypes.h>
@@ -21,18 +29,20 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "disk.h"
-#include "hal_dma.h"
-#include "hbasub.h"
+#include "hba_common.h"
+#include "hbastack.h"
 #include "hostmem.h"
 #include "prng.h"
 #include "scsi_bus.h"
 #include "scsi_disk.h"
 #include "scsi_target.h"
-#include "scsiport.h"
 #include "sim.h"
 
 #define NDISKS 3
+#define DEMO_LARGE (128u * 1024u) /* the large I/Os' reference size (bytes) */
 #define MAX_OUTSTANDING 6
 #define SHADOW_STREAM 0x736861646f77ull /* "shadow" */
 
@@ -62,10 +72,9 @@ typedef struct io {
 } io_t;
 
 typedef struct demo {
+  hbastack_path_t path;
   sim_t *s;
-  hal_machine_t *hal;
-  sp_system_t *sys;
-  sp_port_t *port;
+  hbastack_t *k;
   disk_class_t *cls;
   disk_model_t dm[NDISKS];
   prng_t rng;
@@ -80,7 +89,22 @@ typedef struct demo {
   uint32_t seq_blocks;       /* --sequential N: N-block I/Os, in order, on disk ID 0 */
   uint64_t seq_next, seq_count;
   uint64_t wave_end_cycle;   /* the cycle tracing stopped (0: it did not) */
+  struct timespec t0;        /* wall clock at the start of the run */
+  uint64_t seg_cycle;        /* the first --wave-ios I/Os (traced or not): cycles, */
+  double seg_wall;           /* wall seconds (0: not reached) */
+  int tracing;               /* the sim writes waves */
+  /* the workload's stretch (after bring-up and scan): where it started and ended */
+  uint64_t w0_cycle, w1_cycle;
+  hbastack_stats_t w0, w1;
+  size_t w0_lat;
+  disk_class_stats_t w0_cls;
 } demo_t;
+
+static double since(const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 static void fail(demo_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(demo_t *d, const char *fmt, ...) {
@@ -154,6 +178,7 @@ static int bring_up(demo_t *d, uint64_t seed, const char *waves) {
   sim_config_default(&cfg);
   cfg.seed = seed;
   cfg.trace_path = waves;
+  d->tracing = waves != NULL;
   cfg.irq_entry_latency = 50; /* 1 us from the interrupt to the ISR: a plausible PC's cost */
   d->s = sim_create(&cfg);
   if (!d->s) return -1;
@@ -167,34 +192,17 @@ static int bring_up(demo_t *d, uint64_t seed, const char *waves) {
       {0, 16384, 0}, {1, 65536, 1}, {3, 8192, 0}};
   for (unsigned i = 0; i < NDISKS; i++)
     if (add_disk(d, &d->dm[i], spec[i].id, spec[i].blocks, spec[i].timed, seed)) return -1;
-  d->hal = hal_machine_create(d->s, NULL);
-  if (!d->hal) {
-    fail(d, "hal_machine_create");
+  hbastack_config_t kc;
+  hbastack_config_default(&kc, d->path);
+  kc.dma_start_window_max = 64;             /* subordinate: the HwScsiDmaStarted window */
+  kc.argument_string = HBA_ARG_SEL_TIMEOUT "=25000"; /* 0.5 ms: the scan over empty IDs */
+  char err[200];
+  d->k = hbastack_create(d->s, &kc, err, sizeof err);
+  if (!d->k) {
+    fail(d, "%s stack: %s", hbastack_path_name(d->path), err);
     return -1;
   }
-  sp_system_config_t sc;
-  sp_system_config_hba(&sc, d->s);
-  sc.dma_start_window_max = 64;          /* the HwScsiDmaStarted race window, seeded */
-  sc.argument_string = "SelTimeout=25000"; /* 0.5 ms: the scan over empty IDs stays short */
-  d->sys = sp_system_create(d->s, d->hal, &sc);
-  if (!d->sys) {
-    fail(d, "sp_system_create");
-    return -1;
-  }
-  ULONG st = HbaSubDriverEntry(sp_system_driver_object(d->sys), NULL);
-  if (st != (ULONG)STATUS_SUCCESS || sp_system_port_count(d->sys) != 1) {
-    fail(d, "HbaSubDriverEntry: 0x%08x, %u port(s)", (unsigned)st,
-         sp_system_port_count(d->sys));
-    return -1;
-  }
-  d->port = sp_system_port(d->sys, 0);
-  port_if_t pif;
-  sp_port_if(d->port, &pif);
-  d->cls = disk_class_create(d->s, &pif, NULL);
-  if (!d->cls) {
-    fail(d, "disk_class_create");
-    return -1;
-  }
+  d->cls = hbastack_class(d->k);
   int n = disk_class_scan(d->cls);
   if (n != NDISKS) {
     fail(d, "the scan found %d disks, expected %d", n, NDISKS);
@@ -332,11 +340,16 @@ static int submit(demo_t *d, io_t *io) {
     return issue(d, io, 0);
   }
   IO_SCSI_CAPABILITIES cap;
-  sp_port_capabilities(d->port, &cap);
+  if (hbastack_capabilities(d->k, &cap) != 0) {
+    fail(d, "capabilities");
+    return -1;
+  }
   for (int tries = 0; tries < 16; tries++) {
     disk_model_t *dm = &d->dm[prng_below(&d->rng, NDISKS)];
-    /* sizes: mostly small, some around and above MaximumTransferLength */
-    uint32_t max_blocks = cap.MaximumTransferLength / 512u;
+    /* sizes: mostly small, some around and above MaximumTransferLength -- of the subordinate
+     * path (128 KiB on the word channel) on both paths, so that one seed is one workload */
+    uint32_t max_blocks = (cap.MaximumTransferLength < DEMO_LARGE ? cap.MaximumTransferLength
+                                                                  : DEMO_LARGE) / 512u;
     uint32_t r = (uint32_t)prng_below(&d->rng, 100), blocks;
     if (r < 60) blocks = 1 + (uint32_t)prng_below(&d->rng, 8);
     else if (r < 92) blocks = 9 + (uint32_t)prng_below(&d->rng, 56);
@@ -365,6 +378,10 @@ static int any_done(sim_t *s, void *ctx) {
 
 static void workload(demo_t *d, unsigned nios) {
   unsigned submitted = 0;
+  d->w0_cycle = sim_cycle(d->s);
+  hbastack_stats(d->k, &d->w0);
+  d->w0_lat = hbastack_isr_latencies(d->k, NULL, 0);
+  disk_class_stats(d->cls, &d->w0_cls);
   while (d->ios_done < nios) {
     for (unsigned i = 0; i < MAX_OUTSTANDING && submitted < nios; i++)
       if (!d->io[i].busy && !d->failures) {
@@ -380,11 +397,18 @@ static void workload(demo_t *d, unsigned nios) {
     }
     for (unsigned i = 0; i < MAX_OUTSTANDING; i++)
       if (d->io[i].busy && d->io[i].done) io_finish(d, &d->io[i]);
-    if (!d->wave_end_cycle && d->ios_done >= d->wave_ios) {
-      sim_trace_enable(d->s, 0);
-      d->wave_end_cycle = sim_cycle(d->s);
+    if (!d->seg_wall && d->ios_done >= d->wave_ios) {
+      /* the end of the traced part (when tracing): from here on at full speed */
+      d->seg_cycle = sim_cycle(d->s);
+      d->seg_wall = since(&d->t0);
+      if (d->tracing) {
+        sim_trace_enable(d->s, 0);
+        d->wave_end_cycle = d->seg_cycle;
+      }
     }
   }
+  d->w1_cycle = sim_cycle(d->s);
+  hbastack_stats(d->k, &d->w1);
   /* the disks themselves equal the shadows */
   for (unsigned k = 0; k < NDISKS; k++) {
     disk_model_t *dm = &d->dm[k];
@@ -406,144 +430,349 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static void summary(demo_t *d, FILE *f, double wall, const char *waves, const char *report) {
-  uint64_t cyc = sim_cycle(d->s);
-  double sec = (double)cyc / sim_clk_hz(d->s);
-  sp_port_stats_t st;
-  sp_port_stats(d->port, &st);
-  size_t n = sp_port_isr_latencies(d->port, NULL, 0);
+/* one path's figures, for its summary and the side-by-side table */
+typedef struct result {
+  int ran;                 /* the stack came up and the workload ran */
+  hbastack_path_t path;
+  uint64_t seed, cycles, ios, reads, writes, bytes, srbs, pieces, interrupts;
+  uint64_t wcycles;        /* the workload's cycles (after bring-up and scan) */
+  uint64_t apb, apb_dma, dma_setups, dma_cancelled;
+  uint64_t lat_min, lat_med, lat_max;
+  double wall, mbs;
+  unsigned failures;
+  uint64_t seg_cycles;     /* the first --wave-ios I/Os: cycles and wall seconds */
+  double seg_wall;
+  int traced;              /* --bench: the traced repeat ran; its first --wave-ios I/Os */
+  uint64_t traced_cycles, traced_total;
+  double traced_wall;
+  char layers[160];
+} result_t;
+
+static void collect(demo_t *d, double wall, result_t *r) {
+  memset(r, 0, sizeof *r);
+  r->ran = 1;
+  r->path = d->path;
+  r->seed = sim_seed(d->s);
+  r->cycles = sim_cycle(d->s);
+  r->wcycles = d->w1_cycle > d->w0_cycle ? d->w1_cycle - d->w0_cycle : 0;
+  r->reads = d->reads;
+  r->writes = d->writes;
+  r->ios = d->reads + d->writes;
+  r->bytes = d->bytes_read + d->bytes_written;
+  /* the workload's stretch only: bring-up and scan are not I/O costs */
+  r->interrupts = d->w1.interrupts - d->w0.interrupts;
+  r->apb = d->w1.apb_accesses - d->w0.apb_accesses;
+  r->apb_dma = d->w1.apb_accesses_dma - d->w0.apb_accesses_dma;
+  r->dma_setups = d->w1.dma_setups - d->w0.dma_setups;
+  r->dma_cancelled = d->w1.dma_cancelled - d->w0.dma_cancelled;
+  size_t n = hbastack_isr_latencies(d->k, NULL, 0);
   uint64_t *lat = n ? malloc(n * sizeof *lat) : NULL;
-  uint64_t lmin = 0, lmed = 0, lmax = 0;
-  if (lat) {
-    sp_port_isr_latencies(d->port, lat, n);
-    qsort(lat, n, sizeof *lat, cmp_u64);
-    lmin = lat[0];
-    lmed = lat[n / 2];
-    lmax = lat[n - 1];
+  if (lat && n > d->w0_lat) {
+    hbastack_isr_latencies(d->k, lat, n);
+    size_t m = n - d->w0_lat;
+    qsort(lat + d->w0_lat, m, sizeof *lat, cmp_u64);
+    r->lat_min = lat[d->w0_lat];
+    r->lat_med = lat[d->w0_lat + m / 2];
+    r->lat_max = lat[n - 1];
   }
   free(lat);
   disk_class_stats_t cs;
   disk_class_stats(d->cls, &cs);
-  uint64_t ios = d->reads + d->writes;
-  double mb = (double)(d->bytes_read + d->bytes_written) / 1e6;
-  fprintf(f, "\n== hbasim storage stack: summary (seed %" PRIu64 ")\n", sim_seed(d->s));
-  fprintf(f, "stack          soc_top (8237A pair + HBA on DMA channel %u) / HAL / SCSI Port / "
-             "hbasub miniport / disk class\n", sim_hba_dma_chan(d->s));
+  r->srbs = cs.srbs - d->w0_cls.srbs;
+  r->pieces = cs.pieces - d->w0_cls.pieces;
+  r->wall = wall;
+  r->seg_cycles = d->seg_cycle;
+  r->seg_wall = d->seg_wall;
+  double sec = (double)r->wcycles / sim_clk_hz(d->s);
+  r->mbs = sec > 0 ? (double)r->bytes / 1e6 / sec : 0.0;
+  r->failures = d->failures;
+  snprintf(r->layers, sizeof r->layers, "%s", hbastack_layers(d->k));
+}
+
+static double per(uint64_t x, uint64_t n) { return n ? (double)x / (double)n : 0.0; }
+
+static void summary(demo_t *d, const result_t *r, FILE *f, const char *waves,
+                    const char *report) {
+  double sec = (double)r->wcycles / sim_clk_hz(d->s);
+  fprintf(f, "\n== hbasim storage stack, %s path: summary (seed %" PRIu64 ")\n",
+          hbastack_path_name(r->path), r->seed);
+  fprintf(f, "stack          soc_top (8237A pair + HBA) / %s\n", r->layers);
   fprintf(f, "disks          %u (IDs", NDISKS);
   for (unsigned k = 0; k < NDISKS; k++)
     fprintf(f, " %u:%" PRIu64 "MiB", d->dm[k].id, d->dm[k].blocks * 512u >> 20);
   fprintf(f, ")\n");
   fprintf(f, "I/Os           %" PRIu64 " (%" PRIu64 " reads, %" PRIu64 " writes) in %" PRIu64
-             " pieces; %" PRIu64 " SRBs in all (scan, sense, retries)\n", ios, d->reads,
-          d->writes, cs.pieces, cs.srbs);
+             " pieces; %" PRIu64 " SRBs (sense, retries included)\n", r->ios, r->reads,
+          r->writes, r->pieces, r->srbs);
   fprintf(f, "buffers        scattered %" PRIu64 ", contiguous %" PRIu64 ", below 16 MiB %" PRIu64
              ", above 16 MiB %" PRIu64 ", mixed %" PRIu64 "\n", d->by_place[0], d->by_place[1],
           d->by_place[2], d->by_place[3], d->by_place[4]);
   fprintf(f, "bytes          %" PRIu64 " read, %" PRIu64 " written, every byte checked\n",
           d->bytes_read, d->bytes_written);
-  fprintf(f, "cycles         %" PRIu64 " (%.3f ms simulated at %u MHz)\n", cyc, sec * 1e3,
-          sim_clk_hz(d->s) / 1000000u);
-  fprintf(f, "throughput     %.2f MB/s simulated\n", sec > 0 ? mb / sec : 0.0);
+  fprintf(f, "cycles         %" PRIu64 " for the I/Os (%.3f ms simulated at %u MHz), %.0f per "
+             "I/O; %" PRIu64 " in all with bring-up and scan\n", r->wcycles, sec * 1e3,
+          sim_clk_hz(d->s) / 1000000u, per(r->wcycles, r->ios), r->cycles);
+  fprintf(f, "throughput     %.2f MB/s simulated\n", r->mbs);
   fprintf(f, "interrupts     %" PRIu64 " ours; ISR latency min/median/max %" PRIu64 "/%" PRIu64
-             "/%" PRIu64 " cycles\n", st.interrupts, lmin, lmed, lmax);
-  fprintf(f, "DMA mapping    %" PRIu64 " ScsiPortIoMapTransfer, %" PRIu64 " flushes, %" PRIu64
-             " cancelled; 8237 programming %.1f APB accesses per map, %.1f per I/O\n",
-          st.io_map_transfers, st.flushes, st.dma_cancelled,
-          st.io_map_transfers ? (double)st.apb_accesses_dma / (double)st.io_map_transfers : 0.0,
-          ios ? (double)st.apb_accesses_dma / (double)ios : 0.0);
-  fprintf(f, "miniport       %.1f register accesses per I/O\n",
-          ios ? (double)st.apb_accesses / (double)ios : 0.0);
-  fprintf(f, "simulation     %.2f s wall, %.0f cycles/s\n", wall, wall > 0 ? (double)cyc / wall
-                                                                          : 0.0);
+             "/%" PRIu64 " cycles\n", r->interrupts, r->lat_min, r->lat_med, r->lat_max);
+  if (r->path == HBASTACK_SUBORDINATE)
+    fprintf(f, "DMA mapping    %" PRIu64 " ScsiPortIoMapTransfer, %" PRIu64 " cancelled before "
+               "HwScsiDmaStarted; 8237 programming %.1f APB accesses per map, %.1f per I/O\n",
+            r->dma_setups, r->dma_cancelled, per(r->apb_dma, r->dma_setups),
+            per(r->apb_dma, r->ios));
+  else
+    fprintf(f, "DMA mapping    %" PRIu64 " scatter/gather lists built by Storport; the HBA "
+               "fetches its descriptors itself (no system DMA programming)\n", r->dma_setups);
+  fprintf(f, "miniport       %.1f HBA register accesses per I/O\n", per(r->apb, r->ios));
+  fprintf(f, "simulation     %.2f s wall, %.0f cycles/s\n", r->wall,
+          r->wall > 0 ? (double)r->cycles / r->wall : 0.0);
   if (waves && d->wave_end_cycle)
     fprintf(f, "waves          %s (bring-up, scan and the first %u I/Os: cycles 0-%" PRIu64
                "; open with gtkwave %s waves/hba.gtkw)\n", waves, d->wave_ios,
             d->wave_end_cycle, waves);
+  else if (waves)
+    fprintf(f, "waves          %s (the whole run)\n", waves);
   else
-    fprintf(f, "waves          %s\n", waves ? waves : "(off: --waves FILE.fst)");
+    fprintf(f, "waves          (off: --waves FILE.fst)\n");
   fprintf(f, "report         %s\n", report ? report : "(off: --report FILE)");
-  fprintf(f, "result         %s\n", d->failures ? "FAILED" : "PASS: every check passed");
+  fprintf(f, "result         %s\n", r->failures ? "FAILED" : "PASS: every check passed");
+}
+
+/* the two paths side by side */
+static void compare(const result_t *r, unsigned n, FILE *f, int workload_seq) {
+  fprintf(f, "\n== side by side: the same %s workload and seed on each path\n",
+          workload_seq ? "sequential" : "mixed");
+  fprintf(f, "%-34s", "");
+  for (unsigned i = 0; i < n; i++) fprintf(f, " %22s", hbastack_path_name(r[i].path));
+  fprintf(f, "\n");
+#define ROW(label, fmt, expr)                                  \
+  do {                                                         \
+    fprintf(f, "%-34s", label);                                \
+    for (unsigned i = 0; i < n; i++) {                         \
+      char cell[128];                                         \
+      snprintf(cell, sizeof cell, fmt, expr);                  \
+      fprintf(f, " %22s", r[i].ran ? cell : "-");              \
+    }                                                          \
+    fprintf(f, "\n");                                          \
+  } while (0)
+  ROW("I/Os (reads + writes)", "%" PRIu64, r[i].ios);
+  ROW("bytes moved (every byte checked)", "%" PRIu64, r[i].bytes);
+  ROW("simulated MB/s", "%.2f", r[i].mbs);
+  ROW("cycles per I/O", "%.0f", per(r[i].wcycles, r[i].ios));
+  ROW("APB accesses per I/O (all)", "%.1f", per(r[i].apb + r[i].apb_dma, r[i].ios));
+  ROW("  HBA registers (miniport)", "%.1f", per(r[i].apb, r[i].ios));
+  ROW("  8237 programming (HAL)", "%.1f", per(r[i].apb_dma, r[i].ios));
+  ROW("interrupts per I/O", "%.2f", per(r[i].interrupts, r[i].ios));
+  char lat[2][48];
+  for (unsigned i = 0; i < n && i < 2; i++)
+    snprintf(lat[i], sizeof lat[i], "%" PRIu64 "/%" PRIu64 "/%" PRIu64, r[i].lat_min,
+             r[i].lat_med, r[i].lat_max);
+  ROW("ISR latency min/median/max (cyc)", "%s", lat[i]);
+  int bench = 0;
+  for (unsigned i = 0; i < n; i++) bench |= r[i].traced;
+  ROW("simulation cycles/s (whole run)", "%.0f",
+      r[i].wall > 0 ? (double)r[i].cycles / r[i].wall : 0.0);
+  if (bench) {
+    ROW("sim cycles/s, first I/Os, waves off", "%.0f",
+        r[i].seg_wall > 0 ? (double)r[i].seg_cycles / r[i].seg_wall : 0.0);
+    ROW("sim cycles/s, first I/Os, waves on", "%.0f",
+        r[i].traced && r[i].traced_wall > 0 ? (double)r[i].traced_cycles / r[i].traced_wall
+                                            : 0.0);
+  }
+  ROW("result", "%s", r[i].failures ? "FAILED" : "PASS");
+#undef ROW
 }
 
 static int usage(const char *argv0) {
-  fprintf(stderr, "usage: %s [--seed N] [--ios N] [--sequential BLOCKS] [--waves FILE.fst] "
-                  "[--wave-ios N] [--report FILE] [--quiet]\n", argv0);
+  fprintf(stderr, "usage: %s [--path subordinate|bus-master|both] [--seed N] [--ios N] "
+                  "[--sequential BLOCKS] [--waves FILE.fst] [--wave-ios N] [--report FILE] "
+                  "[--bench] [--quiet]\n", argv0);
   return 2;
 }
 
+typedef struct opts {
+  uint64_t seed;
+  unsigned nios, wave_ios, npaths;
+  uint32_t seq_blocks;
+  const char *waves, *report;
+  int quiet, bench;
+  hbastack_path_t paths[2];
+} opts_t;
+
+/* the waves file of a path: FILE itself for one path, FILE with "-<path>" before its
+ * extension when both run */
+static void wave_name(char *out, size_t n, const char *waves, hbastack_path_t path, int both) {
+  if (!both) {
+    snprintf(out, n, "%s", waves);
+    return;
+  }
+  const char *slash = strrchr(waves, '/');
+  const char *dot = strrchr(waves, '.');
+  if (!dot || (slash && dot < slash)) dot = waves + strlen(waves);
+  snprintf(out, n, "%.*s-%s%s", (int)(dot - waves), waves, hbastack_path_name(path), dot);
+}
+
+/* One path: bring-up, workload, checks, summary (when print), teardown. Returns the failures;
+ * *res gets the figures (res->ran 0 when the stack did not come up). */
+static unsigned run_path(const opts_t *o, hbastack_path_t path, const char *waves,
+                         unsigned wave_ios, FILE *report, int print, result_t *res) {
+  memset(res, 0, sizeof *res);
+  res->path = path;
+  demo_t *d = calloc(1, sizeof *d);
+  if (!d) {
+    fprintf(stderr, "stack_demo: out of memory\n");
+    return 1;
+  }
+  d->path = path;
+  d->wave_ios = wave_ios;
+  d->seq_blocks = o->seq_blocks;
+  d->quiet = o->quiet;
+  d->report = report;
+  prng_seed(&d->rng, o->seed, 0x776f726b6c6f6164ull /* "workload" */);
+  clock_gettime(CLOCK_MONOTONIC, &d->t0);
+  if (bring_up(d, o->seed, waves) == 0) workload(d, o->nios);
+  double wall = since(&d->t0);
+  if (d->s && sim_error_count(d->s)) {
+    for (unsigned i = 0; i < sim_error_count(d->s) && i < 10; i++)
+      fprintf(stderr, "stack_demo: %s: sim error: %s\n", hbastack_path_name(path),
+              sim_error_text(d->s, i));
+    d->failures++;
+  }
+  if (d->s && d->k) {
+    collect(d, wall, res);
+    if (print) {
+      summary(d, res, stdout, waves, o->report);
+      if (report) summary(d, res, report, waves, o->report);
+    }
+  }
+  res->failures = d->failures;
+  unsigned failures = d->failures;
+  /* teardown: stack (class, port, HAL), sim (targets die with it), then the disk models */
+  for (unsigned i = 0; i < MAX_OUTSTANDING; i++)
+    if (d->io[i].busy && d->s) {
+      hostmem_buf_free(sim_mem(d->s), d->io[i].buf);
+      free(d->io[i].expect);
+    }
+  hbastack_destroy(d->k);
+  sim_destroy(d->s);
+  for (unsigned k = 0; k < NDISKS; k++) {
+    scsi_disk_destroy(d->dm[k].model);
+    free(d->dm[k].shadow);
+  }
+  free(d);
+  return failures;
+}
+
+static int parse_path(const char *v, opts_t *o) {
+  if (!strcmp(v, "subordinate") || !strcmp(v, "sub")) {
+    o->paths[0] = HBASTACK_SUBORDINATE;
+    o->npaths = 1;
+  } else if (!strcmp(v, "bus-master") || !strcmp(v, "bm")) {
+    o->paths[0] = HBASTACK_BUS_MASTER;
+    o->npaths = 1;
+  } else if (!strcmp(v, "both")) {
+    o->paths[0] = HBASTACK_SUBORDINATE;
+    o->paths[1] = HBASTACK_BUS_MASTER;
+    o->npaths = 2;
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  uint64_t seed = 1;
-  unsigned nios = 40;
-  const char *waves = NULL, *report = NULL;
-  demo_t d;
-  memset(&d, 0, sizeof d);
-  d.wave_ios = 4;
+  opts_t o;
+  memset(&o, 0, sizeof o);
+  o.seed = 1;
+  o.nios = 40;
+  o.wave_ios = 4;
+  parse_path("both", &o);
   for (int i = 1; i < argc; i++) {
     char *end = NULL;
     if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-      seed = strtoull(argv[++i], &end, 0);
+      o.seed = strtoull(argv[++i], &end, 0);
       if (*end) return usage(argv[0]);
+    } else if (!strcmp(argv[i], "--path") && i + 1 < argc) {
+      if (parse_path(argv[++i], &o)) return usage(argv[0]);
     } else if (!strcmp(argv[i], "--ios") && i + 1 < argc) {
       unsigned long v = strtoul(argv[++i], &end, 0);
       if (*end || v == 0 || v > 1000000) return usage(argv[0]);
-      nios = (unsigned)v;
+      o.nios = (unsigned)v;
     } else if (!strcmp(argv[i], "--waves") && i + 1 < argc) {
-      waves = argv[++i];
+      o.waves = argv[++i];
     } else if (!strcmp(argv[i], "--sequential") && i + 1 < argc) {
       unsigned long v = strtoul(argv[++i], &end, 0);
       if (*end || v == 0 || v > 8192) return usage(argv[0]);
-      d.seq_blocks = (uint32_t)v;
+      o.seq_blocks = (uint32_t)v;
     } else if (!strcmp(argv[i], "--wave-ios") && i + 1 < argc) {
       unsigned long v = strtoul(argv[++i], &end, 0);
       if (*end || v > 1000000) return usage(argv[0]);
-      d.wave_ios = (unsigned)v;
+      o.wave_ios = (unsigned)v;
     } else if (!strcmp(argv[i], "--report") && i + 1 < argc) {
-      report = argv[++i];
+      o.report = argv[++i];
+    } else if (!strcmp(argv[i], "--bench")) {
+      o.bench = 1;
     } else if (!strcmp(argv[i], "--quiet")) {
-      d.quiet = 1;
+      o.quiet = 1;
     } else {
       return usage(argv[0]);
     }
   }
-  if (report) {
-    d.report = fopen(report, "w");
-    if (!d.report) {
-      fprintf(stderr, "stack_demo: cannot write %s\n", report);
+  FILE *report = NULL;
+  if (o.report) {
+    report = fopen(o.report, "w");
+    if (!report) {
+      fprintf(stderr, "stack_demo: cannot write %s\n", o.report);
       return 2;
     }
   }
-  prng_seed(&d.rng, seed, 0x776f726b6c6f6164ull /* "workload" */);
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  if (!d.quiet) printf("stack_demo: seed %" PRIu64 ", %u I/Os\n", seed, nios);
-  int up = bring_up(&d, seed, waves);
-  if (up == 0) workload(&d, nios);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-  if (d.s && d.port && d.cls) {
-    summary(&d, stdout, wall, waves, report);
-    if (d.report) summary(&d, d.report, wall, waves, report);
-  }
-  if (d.s && sim_error_count(d.s)) {
-    for (unsigned i = 0; i < sim_error_count(d.s) && i < 10; i++)
-      fprintf(stderr, "stack_demo: sim error: %s\n", sim_error_text(d.s, i));
-    d.failures++;
-  }
-  int rc = d.failures ? 1 : 0;
-  /* teardown: class, port, HAL, sim (targets die with it), then the disk models */
-  for (unsigned i = 0; i < MAX_OUTSTANDING; i++)
-    if (d.io[i].busy && d.s) {
-      hostmem_buf_free(sim_mem(d.s), d.io[i].buf);
-      free(d.io[i].expect);
+  if (!o.quiet)
+    printf("stack_demo: seed %" PRIu64 ", %u I/Os, %s\n", o.seed, o.nios,
+           o.npaths == 2 ? "subordinate path, then bus-master path"
+                         : hbastack_path_name(o.paths[0]));
+  result_t res[2];
+  unsigned failures = 0;
+  int both = o.npaths == 2;
+  for (unsigned p = 0; p < o.npaths; p++) {
+    char wn[512];
+    const char *w = NULL;
+    if (o.waves && !o.bench) {
+      wave_name(wn, sizeof wn, o.waves, o.paths[p], both);
+      w = wn;
     }
-  disk_class_destroy(d.cls);
-  sp_system_destroy(d.sys);
-  hal_machine_destroy(d.hal);
-  sim_destroy(d.s);
-  for (unsigned k = 0; k < NDISKS; k++) {
-    scsi_disk_destroy(d.dm[k].model);
-    free(d.dm[k].shadow);
+    failures += run_path(&o, o.paths[p], w, o.wave_ios, report, 1, &res[p]);
+    if (o.bench && res[p].ran) {
+      /* the same run again with the bring-up and the first --wave-ios I/Os traced: the cost
+       * of waves over that stretch, against the same stretch untraced */
+      char tmp[512];
+      if (o.waves) wave_name(tmp, sizeof tmp, o.waves, o.paths[p], both);
+      else snprintf(tmp, sizeof tmp, "/tmp/stack_demo_bench_%ld_%s.fst", (long)getpid(),
+                    hbastack_path_name(o.paths[p]));
+      result_t tr;
+      opts_t q = o;
+      q.quiet = 1;
+      unsigned f = run_path(&q, o.paths[p], tmp, o.wave_ios, NULL, 0, &tr);
+      if (!o.waves) remove(tmp);
+      res[p].traced = tr.ran && tr.seg_wall > 0;
+      res[p].traced_cycles = tr.seg_cycles;
+      res[p].traced_wall = tr.seg_wall;
+      res[p].traced_total = tr.cycles;
+      if (f || !tr.ran) {
+        fprintf(stderr, "stack_demo: FAIL: the traced %s run failed\n",
+                hbastack_path_name(o.paths[p]));
+        failures++;
+      } else if (tr.cycles != res[p].cycles || tr.seg_cycles != res[p].seg_cycles) {
+        fprintf(stderr, "stack_demo: FAIL: the traced %s run took %" PRIu64 " cycles, the "
+                "untraced one %" PRIu64 ": tracing changed the simulation\n",
+                hbastack_path_name(o.paths[p]), tr.cycles, res[p].cycles);
+        failures++;
+      }
+    }
   }
-  if (d.report) fclose(d.report);
-  return rc;
+  if (both || o.bench) {
+    compare(res, o.npaths, stdout, o.seq_blocks != 0);
+    if (report) compare(res, o.npaths, report, o.seq_blocks != 0);
+  }
+  if (report) fclose(report);
+  return failures ? 1 : 0;
 }

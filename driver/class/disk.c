@@ -186,7 +186,11 @@ NTSTATUS disk_class_map_error(UCHAR srb_status, UCHAR scsi_status, const UCHAR *
       break;
     case SRB_STATUS_ERROR:
       st = STATUS_IO_DEVICE_ERROR;
-      if (scsi_status == SCSISTAT_BUSY || scsi_status == SCSISTAT_QUEUE_FULL) {
+      if (scsi_status == SCSISTAT_GOOD) {
+        /* the target was content: the adapter failed (host DMA error, broken list, mover
+         * starved) -- a transport failure, worth one more try */
+        r = DISK_RETRY_TRANSPORT;
+      } else if (scsi_status == SCSISTAT_BUSY || scsi_status == SCSISTAT_QUEUE_FULL) {
         r = DISK_RETRY_BUSY;
         st = STATUS_DEVICE_BUSY;
       } else if (scsi_status == SCSISTAT_RESERVATION_CONFLICT) {

@@ -2,6 +2,7 @@
 #include "port_common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -151,4 +152,30 @@ uint64_t port_buf_pa(const hostmem_buf_t *b, uintptr_t v, ULONG *len) {
   if (off + n > b->length) n = b->length - off;
   *len = (ULONG)n;
   return pa;
+}
+
+void port_latency_record(port_latency_t *l, uint64_t cycles) {
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? 2 * l->cap : 256;
+    uint64_t *nv = realloc(l->v, nc * sizeof *nv);
+    if (nv) {
+      l->v = nv;
+      l->cap = nc;
+    }
+  }
+  if (l->n < l->cap) l->v[l->n++] = cycles;
+  if (!l->count || cycles < l->min) l->min = cycles;
+  if (cycles > l->max) l->max = cycles;
+  l->sum += cycles;
+  l->count++;
+}
+
+size_t port_latency_copy(const port_latency_t *l, uint64_t *out, size_t max) {
+  if (out && l->n) memcpy(out, l->v, (l->n < max ? l->n : max) * sizeof *out);
+  return l->n;
+}
+
+void port_latency_free(port_latency_t *l) {
+  free(l->v);
+  memset(l, 0, sizeof *l);
 }

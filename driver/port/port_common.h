@@ -55,4 +55,18 @@ NTSTATUS port_check_srb(const char *who, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, ULON
  * contiguous from there to the buffer's end; 0 when v is not in b. */
 uint64_t port_buf_pa(const hostmem_buf_t *b, uintptr_t v, ULONG *len);
 
+/* Interrupt latencies a port records (cycles from an IRQ's rise to the miniport's ISR): min,
+ * max, sum and count always, and every value while memory lasts (for medians). Zero it to
+ * start; port_latency_free releases it. */
+typedef struct port_latency {
+  uint64_t *v;
+  size_t n, cap;
+  uint64_t min, max, sum, count;
+} port_latency_t;
+
+void   port_latency_record(port_latency_t *l, uint64_t cycles);
+/* copies up to max recorded values into out (may be NULL); returns how many are recorded */
+size_t port_latency_copy(const port_latency_t *l, uint64_t *out, size_t max);
+void   port_latency_free(port_latency_t *l);
+
 #endif

@@ -125,8 +125,7 @@ struct sp_port {
   hostmem_buf_t *sense_buf;
   PMDL sense_mdl;
   sp_port_stats_t st;
-  uint64_t *lat;                /* ISR latencies */
-  size_t nlat, caplat;
+  port_latency_t lat;           /* ISR latencies */
 };
 
 struct sp_system {
@@ -331,7 +330,7 @@ static void port_free(sp_port_t *p) {
   for (unsigned i = 0; i < p->nmaps; i++) port_window_unmap(&p->map[i]);
   if (p->alias) munmap(p->alias, p->alias_len);
   if (p->devext) free((char *)p->devext - 16);
-  free(p->lat);
+  port_latency_free(&p->lat);
   free(p);
 }
 
@@ -564,11 +563,13 @@ void sp_port_stats(const sp_port_t *p, sp_port_stats_t *out) {
     return;
   }
   *out = p->st;
+  out->isr_latency_min = p->lat.min;
+  out->isr_latency_max = p->lat.max;
+  out->isr_latency_sum = p->lat.sum;
+  out->isr_latency_n = p->lat.count;
 }
 size_t sp_port_isr_latencies(const sp_port_t *p, uint64_t *out, size_t max) {
-  if (!p) return 0;
-  if (out) memcpy(out, p->lat, (p->nlat < max ? p->nlat : max) * sizeof *out);
-  return p->nlat;
+  return p ? port_latency_copy(&p->lat, out, max) : 0;
 }
 
 /* ---- the upper edge: sp_execute ---------------------------------------------------------- */
@@ -699,19 +700,7 @@ static void isr(sim_t *s, unsigned line, void *ctx) {
     return;
   }
   p->st.interrupts++;
-  if (p->nlat == p->caplat) {
-    size_t nc = p->caplat ? 2 * p->caplat : 256;
-    uint64_t *nl = realloc(p->lat, nc * sizeof *nl);
-    if (nl) {
-      p->lat = nl;
-      p->caplat = nc;
-    }
-  }
-  if (p->nlat < p->caplat) p->lat[p->nlat++] = lat;
-  if (!p->st.isr_latency_n || lat < p->st.isr_latency_min) p->st.isr_latency_min = lat;
-  if (lat > p->st.isr_latency_max) p->st.isr_latency_max = lat;
-  p->st.isr_latency_sum += lat;
-  p->st.isr_latency_n++;
+  port_latency_record(&p->lat, lat);
   queue_dpc(p);
 }
 

@@ -86,5 +86,7 @@ typedef struct stp_port_stats {
                                  the IRQ's rise to HwStorInterrupt */
 } stp_port_stats_t;
 void stp_port_stats(const stp_port_t *p, stp_port_stats_t *out);
+/* ISR latencies recorded so far (cycles), for medians; returns the count (out may be NULL) */
+size_t stp_port_isr_latencies(const stp_port_t *p, uint64_t *out, size_t max);
 
 #endif

@@ -118,6 +118,7 @@ struct stp_port {
   PVOID put_hist[STP_PUT_HISTORY];
   unsigned put_next;
   stp_port_stats_t st;
+  port_latency_t lat;           /* ISR latencies */
 };
 
 struct stp_system {
@@ -356,6 +357,7 @@ static void port_free(stp_port_t *p) {
   for (unsigned i = 0; i < p->nmaps; i++) port_window_unmap(&p->map[i]);
   if (p->alias) munmap(p->alias, p->alias_len);
   if (p->devext) free((char *)p->devext - 16);
+  port_latency_free(&p->lat);
   free(p);
 }
 
@@ -550,8 +552,18 @@ UCHAR stp_port_max_luns(const stp_port_t *p) {
 }
 void stp_port_stats(const stp_port_t *p, stp_port_stats_t *out) {
   if (!out) return;
-  if (p) *out = p->st;
-  else memset(out, 0, sizeof *out);
+  if (!p) {
+    memset(out, 0, sizeof *out);
+    return;
+  }
+  *out = p->st;
+  out->isr_latency_min = p->lat.min;
+  out->isr_latency_max = p->lat.max;
+  out->isr_latency_sum = p->lat.sum;
+  out->isr_latency_n = p->lat.count;
+}
+size_t stp_port_isr_latencies(const stp_port_t *p, uint64_t *out, size_t max) {
+  return p ? port_latency_copy(&p->lat, out, max) : 0;
 }
 
 static NTSTATUS pi_execute(void *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, port_completion_fn done,
@@ -774,10 +786,7 @@ static void isr(sim_t *s, unsigned line, void *ctx) {
     return;
   }
   p->st.interrupts++;
-  if (!p->st.isr_latency_n || lat < p->st.isr_latency_min) p->st.isr_latency_min = lat;
-  if (lat > p->st.isr_latency_max) p->st.isr_latency_max = lat;
-  p->st.isr_latency_sum += lat;
-  p->st.isr_latency_n++;
+  port_latency_record(&p->lat, lat);
   queue_dpc(p);
 }
 
@@ -860,6 +869,7 @@ static void finish(stp_port_t *p, stp_req_t *r) {
 }
 
 static void timer_fired(sim_t *s, void *ctx);
+static void miniport_dpc(sim_t *s, void *ctx);
 
 /* at DISPATCH_LEVEL: act on the miniport's notifications */
 static void process(stp_port_t *p) {
@@ -888,6 +898,19 @@ static void process(stp_port_t *p) {
       p->timer_id = sim_timer_start(s, cyc ? cyc : 1, timer_fired, p);
     }
   }
+}
+
+/* a miniport DPC (StorPortIssueDpc): at DISPATCH_LEVEL, then the notifications it made */
+static void miniport_dpc(sim_t *s, void *ctx) {
+  (void)s;
+  PSTOR_DPC d = ctx;
+  stp_port_t *p = d->Port;
+  d->Queued = 0;
+  mp_frame_t f = mp_in(p, SIM_DISPATCH_LEVEL);
+  d->Routine(d, p->devext, d->SystemArgument1, d->SystemArgument2);
+  mp_out(p, f);
+  process(p);
+  start_next(p);
 }
 
 static void timer_fired(sim_t *s, void *ctx) {
@@ -1010,6 +1033,36 @@ VOID StorPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDevic
     case QueryTickCount: {
       PLARGE_INTEGER tc = va_arg(ap, PLARGE_INTEGER);
       if (tc) tc->QuadPart = (LONGLONG)(sim_cycle(p->sys->s) / tick_len(p->sys));
+      break;
+    }
+    case InitializeDpc: {
+      PSTOR_DPC d = va_arg(ap, PSTOR_DPC);
+      PHW_DPC_ROUTINE fn = va_arg(ap, PHW_DPC_ROUTINE);
+      if (d) {
+        d->Port = p;
+        d->Routine = fn;
+        d->Queued = 0;
+      }
+      break;
+    }
+    case IssueDpc: {
+      PSTOR_DPC d = va_arg(ap, PSTOR_DPC);
+      PVOID a1 = va_arg(ap, PVOID), a2 = va_arg(ap, PVOID);
+      PBOOLEAN queued = va_arg(ap, PBOOLEAN);
+      BOOLEAN ok = FALSE;
+      if (!d || d->Port != (PVOID)p || !d->Routine) {
+        STP_VF(p, HAL_VF_STOR_MISUSE, "StorPortIssueDpc", "DPC %p not initialised", (void *)d);
+      } else if (!d->Queued) {
+        d->SystemArgument1 = a1;
+        d->SystemArgument2 = a2;
+        if (sim_queue_dpc(p->sys->s, miniport_dpc, d) == 0) {
+          d->Queued = 1;
+          ok = TRUE;
+        } else {
+          sim_error(p->sys->s, "storport: DPC queue full");
+        }
+      }
+      if (queued) *queued = ok;
       break;
     }
     case BusChangeDetected:

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "stack_util.h"
+#include "scsiport.h"   /* the rig runs the subordinate path; port statistics */
 
 #define DC_BS 512u
 #define DC_BLOCKS 65536u
@@ -19,7 +20,7 @@
 static void rig_init(test_ctx_t *t, stack_rig_t *r) {
   stack_config_t sc;
   stack_config_default(&sc);
-  sc.hal.map_register_pages = DC_MAP_PAGES;
+  sc.stack.hal.map_register_pages = DC_MAP_PAGES;
   stack_init(t, r, &sc);
 }
 
@@ -75,6 +76,7 @@ static void map_error_table(test_ctx_t *t) {
       {SRB_STATUS_SUCCESS, 0, 0, 0, 0, STATUS_SUCCESS, DISK_RETRY_NONE},
       {SRB_STATUS_DATA_OVERRUN, 0, 0, 0, 0, STATUS_DATA_OVERRUN, DISK_RETRY_NONE},
       {SRB_STATUS_BUSY, 0, 0, 0, 0, STATUS_DEVICE_BUSY, DISK_RETRY_BUSY},
+      {SRB_STATUS_ERROR, SCSISTAT_GOOD, 0, 0, 0, STATUS_IO_DEVICE_ERROR, DISK_RETRY_TRANSPORT},
       {SRB_STATUS_ERROR, SCSISTAT_BUSY, 0, 0, 0, STATUS_DEVICE_BUSY, DISK_RETRY_BUSY},
       {SRB_STATUS_ERROR, SCSISTAT_QUEUE_FULL, 0, 0, 0, STATUS_DEVICE_BUSY, DISK_RETRY_BUSY},
       {SRB_STATUS_ERROR, SCSISTAT_RESERVATION_CONFLICT, 0, 0, 0, STATUS_DEVICE_BUSY,
@@ -352,7 +354,7 @@ static void byte_channel_odd_buffers(test_ctx_t *t) {
   stack_config_t sc;
   stack_config_default(&sc);
   sc.sim.hba_dma_chan = 1;
-  sc.hal.map_register_pages = DC_MAP_PAGES;
+  sc.stack.hal.map_register_pages = DC_MAP_PAGES;
   stack_rig_t r;
   stack_init(t, &r, &sc);
   stack_add_disk(t, &r, 2, 1, DC_BLOCKS, DC_BS);
@@ -492,9 +494,7 @@ static void unit_attention_retried(test_ctx_t *t) {
   disk_class_config_t cc;
   disk_class_config_default(&cc);
   cc.unit_attention_retries = 0;
-  port_if_t pif;
-  sp_port_if(r.port, &pif);
-  disk_class_t *c0 = disk_class_create(r.s, &pif, &cc);
+  disk_class_t *c0 = disk_class_create(r.s, hbastack_port_if(r.k), &cc);
   REQUIRE(t, c0 != NULL, "second class");
   REQUIRE_EQ(t, disk_class_scan(c0), 1);
   disk_t *d0 = disk_class_get(c0, 0);
@@ -574,12 +574,10 @@ static void not_ready_and_missing_device(test_ctx_t *t) {
 static void timeout_retried_once(test_ctx_t *t) {
   stack_config_t sc;
   stack_config_default(&sc);
-  sc.hal.map_register_pages = DC_MAP_PAGES;
+  sc.stack.hal.map_register_pages = DC_MAP_PAGES;
   stack_rig_t r;
   stack_init(t, &r, &sc);
-  sp_system_config_hba(&r.cfg.port, r.s);
-  r.cfg.port.tick_cycles = 20000;   /* a short "second": timeouts in reasonable time */
-  r.cfg.port_set = 1;
+  r.cfg.stack.tick_cycles = 20000;   /* a short "second": timeouts in reasonable time */
   stack_add_disk(t, &r, 0, 1, DC_BLOCKS, DC_BS);
   disk_class_config_t cc;
   disk_class_config_default(&cc);

@@ -1,11 +1,14 @@
-/* Target and bus faults surfacing at the block API through the whole stack: each fault of the
- * target model (docs/scsi_bus.md) is followed through the HBA's interrupt cause, the hbasub
- * miniport's SRB_STATUS (docs/miniport.md), SCSI Port, and the disk class's retry and NTSTATUS
+/* Target and bus faults surfacing at the block API through the whole stack, on both DMA paths
+ * (suite stack_errors: SCSI Port + hbasub; stack_errors_bm: Storport + hbabm): each fault of
+ * the target model (docs/scsi_bus.md) is followed through the HBA's interrupt cause, the
+ * miniport's SRB_STATUS (docs/miniport.md), the port, and the disk class's retry and NTSTATUS
  * (docs/disk_class.md), and the data is checked: a one-shot fault is retried and the data
  * arrives; a lasting one ends in the documented NTSTATUS with the SRB status recorded and, for
- * writes, the medium unchanged. Also the HAL's 64/128 KiB boundary rule on a contiguous buffer
- * that straddles it. */
+ * writes, the medium unchanged. Subordinate only: the HAL's 64/128 KiB boundary rule on a
+ * contiguous buffer that straddles it. Bus master only: AXI error responses on the data
+ * buffer at the block API. */
 #include "stack_util.h"
+#include "scsiport.h"   /* dma_boundary_crossing's HAL adapter (never storport.h here) */
 
 #define SE_BLOCKS 2048u
 
@@ -16,17 +19,14 @@ typedef struct se {
   uint8_t img[64 * 512];
 } se_t;
 
-/* one disk at ID 4 holding seeded data in blocks [0, 64); arg: the miniport's ArgumentString
- * (NULL: the rig's default) */
-static void se_init(test_ctx_t *t, se_t *e, const char *arg) {
+/* one disk at ID 4 holding seeded data in blocks [0, 64), the stack on `path`; arg: the
+ * miniport's ArgumentString (NULL: the rig's default) */
+static void se_init(test_ctx_t *t, se_t *e, hbastack_path_t path, const char *arg) {
   memset(e, 0, sizeof *e);
   stack_config_t sc;
-  stack_config_default(&sc);
-  sp_system_config_hba(&sc.port, NULL);
-  sc.port_set = 1;
-  sc.port.argument_string = arg;
+  stack_config_path(&sc, path);
+  sc.argument_string = arg;
   stack_init(t, &e->r, &sc);
-  e->r.cfg.port.adapter[0].dma_channel = sim_hba_dma_chan(e->r.s);
   e->dm = stack_add_disk(t, &e->r, 4, 1, SE_BLOCKS, 512);
   stack_fill(&e->r, e->img, sizeof e->img);
   REQUIRE_EQ(t, scsi_disk_poke(e->dm, 0, 0, 64, e->img), 0);
@@ -98,9 +98,9 @@ static NTSTATUS se_read_parity(test_ctx_t *t, se_t *e, uint8_t **buf, unsigned *
 
 /* a parity error on one DATA IN byte, once: SRB_STATUS_PARITY_ERROR, one transport retry,
  * the data arrives; lasting: STATUS_IO_DEVICE_ERROR after the retry */
-static void parity_error(test_ctx_t *t) {
+static void parity_error_on(test_ctx_t *t, hbastack_path_t path) {
   se_t e;
-  se_init(t, &e, NULL);
+  se_init(t, &e, path, NULL);
   uint8_t *buf;
   unsigned n = 0;
   se_fault(t, &e, SCSI_FAULT_PARITY | SCSI_FAULT_ONCE, 700);
@@ -123,9 +123,9 @@ static void parity_error(test_ctx_t *t) {
 
 /* the target goes to STATUS after 1024 of 4096 bytes: SHORT -> SRB_STATUS_DATA_OVERRUN with
  * DataTransferLength 1024 -> STATUS_DATA_OVERRUN, 1024 bytes done and in the buffer */
-static void early_status(test_ctx_t *t) {
+static void early_status_on(test_ctx_t *t, hbastack_path_t path) {
   se_t e;
-  se_init(t, &e, NULL);
+  se_init(t, &e, path, NULL);
   uint8_t *buf;
   se_fault(t, &e, SCSI_FAULT_EARLY_STATUS, 1024);
   CHECK_EQ(t, se_read(t, &e, &buf), STATUS_DATA_OVERRUN);
@@ -142,9 +142,9 @@ static void early_status(test_ctx_t *t) {
  * discarded (OVERRUN -> DATA_OVERRUN), every asked-for byte arrives; on a WRITE the HBA pads,
  * raises ATN and aborts (ABORTED), the class retries once and gives STATUS_IO_DEVICE_ERROR,
  * and the medium is unchanged */
-static void extra_data(test_ctx_t *t) {
+static void extra_data_on(test_ctx_t *t, hbastack_path_t path) {
   se_t e;
-  se_init(t, &e, NULL);
+  se_init(t, &e, path, NULL);
   uint8_t *buf;
   se_fault(t, &e, SCSI_FAULT_EXTRA_DATA, 512);
   CHECK_EQ(t, se_read(t, &e, &buf), STATUS_DATA_OVERRUN);
@@ -171,9 +171,9 @@ static void extra_data(test_ctx_t *t) {
 /* a target that hangs mid-transfer with the HBA's watchdog short (Watchdog parameter):
  * WATCHDOG -> SRB_STATUS_COMMAND_TIMEOUT (+ bus reset), retried once; lasting -> 
  * STATUS_IO_TIMEOUT; once -> the data */
-static void watchdog_hang(test_ctx_t *t) {
+static void watchdog_hang_on(test_ctx_t *t, hbastack_path_t path) {
   se_t e;
-  se_init(t, &e, HBASUB_ARG_SEL_TIMEOUT "=5000 " HBASUB_ARG_WATCHDOG "=100000");
+  se_init(t, &e, path, HBA_ARG_SEL_TIMEOUT "=5000 " HBA_ARG_WATCHDOG "=100000");
   uint8_t *buf;
   se_fault(t, &e, SCSI_FAULT_HANG | SCSI_FAULT_ONCE, 1500);
   CHECK_EQ(t, se_read(t, &e, &buf), STATUS_SUCCESS);
@@ -192,9 +192,9 @@ static void watchdog_hang(test_ctx_t *t) {
 
 /* a claimed disk that stops answering selection: SRB_STATUS_SELECTION_TIMEOUT ->
  * STATUS_DEVICE_DOES_NOT_EXIST; back again: the data */
-static void target_gone(test_ctx_t *t) {
+static void target_gone_on(test_ctx_t *t, hbastack_path_t path) {
   se_t e;
-  se_init(t, &e, NULL);
+  se_init(t, &e, path, NULL);
   uint8_t *buf;
   se_fault(t, &e, SCSI_FAULT_GONE, 0);
   CHECK_EQ(t, se_read(t, &e, &buf), STATUS_DEVICE_DOES_NOT_EXIST);
@@ -212,7 +212,7 @@ static void target_gone(test_ctx_t *t) {
  * bounced); the data is right both ways */
 static void dma_boundary_crossing(test_ctx_t *t) {
   se_t e;
-  se_init(t, &e, NULL);
+  se_init(t, &e, HBASTACK_SUBORDINATE, NULL);
   hostmem_t *m = sim_mem(e.r.s);
   /* 40 contiguous pages below 16 MiB aligned to 128 KiB: a buffer over 4 of them starting 2
    * pages below the boundary at page 32 */
@@ -245,6 +245,59 @@ static void dma_boundary_crossing(test_ctx_t *t) {
   stack_done(t, &e.r);
 }
 
+static void parity_error(test_ctx_t *t) { parity_error_on(t, HBASTACK_SUBORDINATE); }
+static void bm_parity_error(test_ctx_t *t) { parity_error_on(t, HBASTACK_BUS_MASTER); }
+static void early_status(test_ctx_t *t) { early_status_on(t, HBASTACK_SUBORDINATE); }
+static void bm_early_status(test_ctx_t *t) { early_status_on(t, HBASTACK_BUS_MASTER); }
+static void extra_data(test_ctx_t *t) { extra_data_on(t, HBASTACK_SUBORDINATE); }
+static void bm_extra_data(test_ctx_t *t) { extra_data_on(t, HBASTACK_BUS_MASTER); }
+static void watchdog_hang(test_ctx_t *t) { watchdog_hang_on(t, HBASTACK_SUBORDINATE); }
+static void bm_watchdog_hang(test_ctx_t *t) { watchdog_hang_on(t, HBASTACK_BUS_MASTER); }
+static void target_gone(test_ctx_t *t) { target_gone_on(t, HBASTACK_SUBORDINATE); }
+static void bm_target_gone(test_ctx_t *t) { target_gone_on(t, HBASTACK_BUS_MASTER); }
+
+/* bus master: the host memory behind a READ's buffer answers the HBA's writes with SLVERR.
+ * hbabm ends the SRB with SRB_STATUS_ERROR (DMA_ERR), the class retries once as a transport
+ * error and gives STATUS_IO_DEVICE_ERROR with the status recorded; the memory healed, the
+ * same READ brings the data (the HBA and the stack are usable again at once). The same for a
+ * WRITE whose buffer cannot be read: the medium keeps its old contents. */
+static void bm_axi_error(test_ctx_t *t) {
+  se_t e;
+  se_init(t, &e, HBASTACK_BUS_MASTER, NULL);
+  hostmem_t *m = sim_mem(e.r.s);
+  hostmem_buf_t *b = hostmem_buf_alloc(m, 8 * 512, 0, HOSTMEM_PLACE_SCATTERED);
+  REQUIRE(t, b != NULL, "hostmem_buf_alloc");
+  uint64_t bad = b->pfn[0] * 4096u;
+  disk_class_stats_t s0 = se_stats(&e);
+  REQUIRE_OK(t, sim_axi_inject_error(e.r.s, bad, bad + 4096u, SIM_AXI_SLVERR, 0, 1));
+  memset(b->va, 0xC3, 8 * 512);
+  CHECK_EQ(t, disk_read(e.d, 0, 8, b->va), STATUS_IO_DEVICE_ERROR);
+  disk_error_t er;
+  disk_last_error(e.d, &er);
+  CHECK_EQ(t, SRB_STATUS(er.srb_status), SRB_STATUS_ERROR);
+  CHECK_EQ(t, se_stats(&e).retries_transport - s0.retries_transport, 1);
+  sim_axi_clear_errors_injected(e.r.s);
+  CHECK_EQ(t, disk_read(e.d, 0, 8, b->va), STATUS_SUCCESS);
+  CHECK(t, memcmp(b->va, e.img, 8 * 512) == 0, "the READ after the memory healed");
+
+  /* WRITE: the HBA's reads of the buffer fail */
+  stack_fill(&e.r, b->va, 8 * 512);
+  REQUIRE_OK(t, sim_axi_inject_error(e.r.s, bad, bad + 4096u, SIM_AXI_SLVERR, 1, 0));
+  CHECK_EQ(t, disk_write(e.d, 32, 8, b->va), STATUS_IO_DEVICE_ERROR);
+  disk_last_error(e.d, &er);
+  CHECK_EQ(t, SRB_STATUS(er.srb_status), SRB_STATUS_ERROR);
+  uint8_t back[8 * 512];
+  REQUIRE_EQ(t, scsi_disk_peek(e.dm, 0, 32, 8, back), 0);
+  CHECK(t, memcmp(back, e.img + 32 * 512, sizeof back) == 0,
+        "the failed WRITE left the medium unchanged");
+  sim_axi_clear_errors_injected(e.r.s);
+  CHECK_EQ(t, disk_write(e.d, 32, 8, b->va), STATUS_SUCCESS);
+  REQUIRE_EQ(t, scsi_disk_peek(e.dm, 0, 32, 8, back), 0);
+  CHECK(t, memcmp(back, b->va, sizeof back) == 0, "the WRITE after the memory healed");
+  hostmem_buf_free(m, b);
+  stack_done(t, &e.r);
+}
+
 static const test_def_t stack_errors_tests[] = {
   {"parity_error", parity_error, TEST_F_RANDOM, 0,
    "DATA IN parity error: PARITY_ERROR, one retry, data; lasting: STATUS_IO_DEVICE_ERROR"},
@@ -260,3 +313,21 @@ static const test_def_t stack_errors_tests[] = {
    "contiguous buffer across a 128 KiB boundary: bounced by the HAL, data right"},
 };
 TEST_SUITE(stack_errors);
+
+static const test_def_t stack_errors_bm_tests[] = {
+  {"parity_error", bm_parity_error, TEST_F_RANDOM, 0,
+   "bus master: DATA IN parity error: PARITY_ERROR, one retry, data; lasting: IO_DEVICE_ERROR"},
+  {"early_status", bm_early_status, TEST_F_RANDOM, 0,
+   "bus master: STATUS after 1024 of 4096 bytes: DATA_OVERRUN, 1024 bytes done and in memory"},
+  {"extra_data", bm_extra_data, TEST_F_RANDOM, 0,
+   "bus master: target asks for more: READ DATA_OVERRUN, every byte; WRITE ABORTED, medium "
+   "intact"},
+  {"watchdog_hang", bm_watchdog_hang, TEST_F_RANDOM, 0,
+   "bus master: hung target, short HBA watchdog: COMMAND_TIMEOUT, retry; lasting: IO_TIMEOUT"},
+  {"target_gone", bm_target_gone, TEST_F_RANDOM, 0,
+   "bus master: claimed target stops answering: SELECTION_TIMEOUT, DEVICE_DOES_NOT_EXIST"},
+  {"axi_error", bm_axi_error, TEST_F_RANDOM, 0,
+   "bus master: SLVERR on a READ's / WRITE's buffer: SRB_STATUS_ERROR, one retry, "
+   "IO_DEVICE_ERROR, medium intact; healed: the data"},
+};
+TEST_SUITE(stack_errors_bm);

@@ -1,5 +1,8 @@
-/* The whole subordinate-DMA stack under seeded random workloads (docs/scsiport.md,
- * docs/miniport.md, docs/disk_class.md): several disks, asynchronous reads and writes
+/* The whole stack under seeded random workloads, on both DMA paths (docs/stack.md): suite
+ * `stack` on the subordinate path (SCSI Port, hbasub, the 8237), suite `stack_bm` on the
+ * bus-master path (Storport, hbabm, the HBA's scatter/gather engine), the same workloads and
+ * checks (docs/scsiport.md, docs/storport.md, docs/miniport.md, docs/disk_class.md): several
+ * disks, asynchronous reads and writes
  * interleaved across them, buffers scattered, contiguous, above 16 MiB and at odd offsets,
  * sizes from one block to several times MaximumTransferLength; a shadow copy of every disk is
  * kept and every completed read is compared with it, and at the end every disk with its
@@ -7,6 +10,8 @@
  * the middle of a workload. Each workload is TEST_F_RANDOM: make test runs it over RESEED
  * seeds, and its variants differ in shape, so every run covers many seeds. */
 #include "stack_util.h"
+#include "scsiport.h"   /* the subordinate-only checks (never storport.h in this unit) */
+#include "hbasub.h"
 
 #define SW_MAX_OUT 4u
 #define SW_BOUND 400000000ull
@@ -33,10 +38,11 @@ typedef struct sw {
 } sw_t;
 
 typedef struct sw_shape {
+  hbastack_path_t path;
   unsigned ios;
   uint32_t max_blocks;       /* upper bound of the random sizes (0: up to 2.5 x max transfer) */
   unsigned map_pages;        /* HAL map register pool (small: more splitting) */
-  unsigned dma_window;       /* dma_start_window_max */
+  unsigned dma_window;       /* dma_start_window_max (subordinate) */
   int timed_disk;            /* the middle disk disconnects and reselects during transfers */
 } sw_shape_t;
 
@@ -58,13 +64,10 @@ static int sw_any_done(sim_t *s, void *ctx) {
 static void sw_setup(test_ctx_t *t, sw_t *w, const sw_shape_t *sh) {
   memset(w, 0, sizeof *w);
   stack_config_t sc;
-  stack_config_default(&sc);
-  if (sh->map_pages) sc.hal.map_register_pages = sh->map_pages;
-  sp_system_config_hba(&sc.port, NULL);
-  sc.port_set = 1;
-  sc.port.dma_start_window_max = sh->dma_window;
+  stack_config_path(&sc, sh->path);
+  if (sh->map_pages) sc.stack.hal.map_register_pages = sh->map_pages;
+  sc.stack.dma_start_window_max = sh->dma_window;
   stack_init(t, &w->r, &sc);
-  w->r.cfg.port.adapter[0].dma_channel = sim_hba_dma_chan(w->r.s);
   static const unsigned ids[3] = {0, 2, 5};
   static const uint64_t sizes[3] = {4096, 8192, 2048};
   w->nids = 3;
@@ -105,7 +108,7 @@ static int sw_overlaps(sw_t *w, unsigned k, uint64_t lba, uint32_t blocks) {
 static void sw_submit(test_ctx_t *t, sw_t *w, sw_io_t *io, const sw_shape_t *sh) {
   stack_rig_t *r = &w->r;
   IO_SCSI_CAPABILITIES cap;
-  REQUIRE_EQ(t, sp_port_capabilities(r->port, &cap), 0);
+  REQUIRE_EQ(t, hbastack_capabilities(r->k, &cap), 0);
   uint32_t maxb = sh->max_blocks ? sh->max_blocks : (cap.MaximumTransferLength / 512u) * 5 / 2;
   for (;;) {
     unsigned k = (unsigned)stack_rand(r, w->nids);
@@ -193,15 +196,21 @@ static void sw_check_disks(test_ctx_t *t, sw_t *w) {
 }
 
 static void sw_teardown(test_ctx_t *t, sw_t *w) {
-  sp_port_stats_t st;
-  sp_port_stats(w->r.port, &st);
+  hbastack_stats_t st;
+  hbastack_stats(w->r.k, &st);
   disk_class_stats_t cs;
   disk_class_stats(w->r.cls, &cs);
-  test_log(t, "%u reads, %u writes, %llu SRBs, %llu maps, %llu cancelled, %llu cycles",
-           w->reads, w->writes, (unsigned long long)cs.srbs,
-           (unsigned long long)st.io_map_transfers, (unsigned long long)st.dma_cancelled,
-           (unsigned long long)sim_cycle(w->r.s));
-  CHECK_EQ(t, st.io_map_transfers, st.flushes + st.dma_cancelled);
+  test_log(t, "%s: %u reads, %u writes, %llu SRBs, %llu DMA setups, %llu cancelled, %llu cycles",
+           hbastack_path_name(stack_path(&w->r)), w->reads, w->writes,
+           (unsigned long long)cs.srbs, (unsigned long long)st.dma_setups,
+           (unsigned long long)st.dma_cancelled, (unsigned long long)sim_cycle(w->r.s));
+  CHECK_EQ(t, st.srbs_completed, cs.srbs);
+  if (stack_path(&w->r) == HBASTACK_SUBORDINATE) {
+    /* every mapping ended in a flush or was cancelled before HwScsiDmaStarted */
+    sp_port_stats_t sp;
+    sp_port_stats(w->r.port, &sp);
+    CHECK_EQ(t, sp.io_map_transfers, sp.flushes + sp.dma_cancelled);
+  }
   stack_done(t, &w->r);
   for (unsigned k = 0; k < w->nids; k++) free(w->shadow[k]);
 }
@@ -217,23 +226,29 @@ static void workload(test_ctx_t *t, const sw_shape_t *sh) {
 }
 
 /* small I/Os, default map registers */
-static void workload_small(test_ctx_t *t) {
-  sw_shape_t sh = {.ios = 14, .max_blocks = 16, .timed_disk = 1};
+static void workload_small_on(test_ctx_t *t, hbastack_path_t path) {
+  sw_shape_t sh = {.path = path, .ios = 14, .max_blocks = 16, .timed_disk = 1};
   workload(t, &sh);
 }
+static void workload_small(test_ctx_t *t) { workload_small_on(t, HBASTACK_SUBORDINATE); }
+static void bm_workload_small(test_ctx_t *t) { workload_small_on(t, HBASTACK_BUS_MASTER); }
 
 /* sizes up to 2.5 x MaximumTransferLength with a 3-page map register pool: every large
- * request is split by the class, every piece bounced or direct as the HAL decides */
-static void workload_split(test_ctx_t *t) {
-  sw_shape_t sh = {.ios = 10, .map_pages = 3};
+ * request is split by the class (subordinate: every piece bounced or direct as the HAL
+ * decides; bus master: the port lowers MaximumTransferLength to 2 pages) */
+static void workload_split_on(test_ctx_t *t, hbastack_path_t path) {
+  sw_shape_t sh = {.path = path, .ios = 10, .map_pages = 3};
   workload(t, &sh);
 }
+static void workload_split(test_ctx_t *t) { workload_split_on(t, HBASTACK_SUBORDINATE); }
+static void bm_workload_split(test_ctx_t *t) { workload_split_on(t, HBASTACK_BUS_MASTER); }
 
 /* the HwScsiDmaStarted window open (seeded up to 3000 cycles) for every transfer */
 static void workload_window(test_ctx_t *t) {
   sw_shape_t sh = {.ios = 10, .max_blocks = 16, .map_pages = 5, .dma_window = 3000};
   workload(t, &sh);
 }
+
 
 /* the same workloads with the HBA on 8-bit channel 1 (no alignment bouncing) */
 static void workload_byte_channel(test_ctx_t *t) {
@@ -246,7 +261,7 @@ static void workload_byte_channel(test_ctx_t *t) {
   stack_config_t sc;
   stack_config_default(&sc);
   sc.sim.hba_dma_chan = 1;
-  sc.hal.map_register_pages = sh.map_pages;
+  sc.stack.hal.map_register_pages = sh.map_pages;
   stack_init(t, &w->r, &sc);
   static const unsigned ids[2] = {1, 4};
   w->nids = 2;
@@ -260,7 +275,8 @@ static void workload_byte_channel(test_ctx_t *t) {
     REQUIRE_EQ(t, scsi_disk_poke(d, 0, 0, 2048, w->shadow[k]), 0);
   }
   stack_start(t, &w->r, NULL);
-  CHECK_EQ(t, w->r.cfg.port.adapter[0].dma_channel, 1);
+  CHECK(t, strstr(hbastack_layers(w->r.k), "channel 1") != NULL, "%s",
+        hbastack_layers(w->r.k));
   REQUIRE_EQ(t, disk_class_scan(w->r.cls), 2);
   for (unsigned i = 0; i < 2; i++) {
     disk_t *d = disk_class_get(w->r.cls, i);
@@ -282,8 +298,7 @@ typedef struct rst { stack_rig_t *r; int fired; } rst_t;
 static void other_initiator_reset(sim_t *s, void *ctx) {
   rst_t *x = ctx;
   x->fired = 1;
-  sim_apb_write(s, x->r->cfg.port.adapter[0].mem_base + HBA_COMMAND, HBA_COMMAND_BUS_RESET_MASK,
-                4);
+  sim_apb_write(s, hbastack_hba_base(x->r->k) + HBA_COMMAND, HBA_COMMAND_BUS_RESET_MASK, 4);
 }
 typedef struct one { int done; NTSTATUS st; uint64_t bytes; } one_t;
 static void one_done(void *ctx, NTSTATUS st, uint64_t bytes) {
@@ -300,11 +315,8 @@ static void race_through_stack(test_ctx_t *t) {
   stack_rig_t r;
   stack_config_t sc;
   stack_config_default(&sc);
-  sp_system_config_hba(&sc.port, NULL);
-  sc.port_set = 1;
-  sc.port.dma_start_window_max = 100000; /* long: the reset lands inside it */
+  sc.stack.dma_start_window_max = 100000; /* long: the reset lands inside it */
   stack_init(t, &r, &sc);
-  r.cfg.port.adapter[0].dma_channel = sim_hba_dma_chan(r.s);
   scsi_disk_t *d = stack_add_disk(t, &r, 0, 1, 1024, 512);
   uint8_t img[8 * 512];
   stack_fill(&r, img, sizeof img);
@@ -328,13 +340,59 @@ static void race_through_stack(test_ctx_t *t) {
   sp_port_stats(r.port, &st);
   CHECK_EQ(t, st.dma_cancelled - b0.dma_cancelled, 1);
   CHECK(t, st.bus_resets > b0.bus_resets, "ResetDetected reached the port");
-  PHBASUB_DEVICE_EXTENSION ext = sp_port_device_extension(r.port);
+  PHBASUB_DEVICE_EXTENSION ext = hbastack_device_extension(r.k);
   REQUIRE(t, ext != NULL, "device extension");
   CHECK(t, ext->BusResetsDetected >= 1, "the miniport saw the reset");
   /* HwScsiDmaStarted ran for the resent SRB and the sense after the reset, never for the
    * cancelled one */
   CHECK_EQ(t, st.dma_started_calls - b0.dma_started_calls,
            st.io_map_transfers - b0.io_map_transfers - 1);
+  stack_done(t, &r);
+}
+
+/* bus master: another initiator resets the bus while a 64-block READ is in its data phase
+ * (at a seeded point): hbabm completes it with SRB_STATUS_BUS_RESET and reports ResetDetected,
+ * the class resends it, and the data arrives */
+static void bm_reset_mid_transfer(test_ctx_t *t) {
+  stack_rig_t r;
+  stack_config_t sc;
+  stack_config_path(&sc, HBASTACK_BUS_MASTER);
+  stack_init(t, &r, &sc);
+  scsi_disk_t *d = stack_add_disk(t, &r, 0, 1, 1024, 512);
+  enum { N = 64 };
+  uint8_t *img = malloc(N * 512);
+  REQUIRE(t, img != NULL, "malloc");
+  stack_fill(&r, img, N * 512);
+  REQUIRE_EQ(t, scsi_disk_poke(d, 0, 200, N, img), 0);
+  stack_start(t, &r, NULL);
+  REQUIRE_EQ(t, disk_class_scan(r.cls), 1);
+  disk_t *dk = disk_class_get(r.cls, 0);
+  /* the first READ after the scan absorbs nothing: take the power-on unit attention now */
+  uint8_t *warm = stack_buf(t, &r, 512, 0, HOSTMEM_PLACE_SCATTERED);
+  REQUIRE_EQ(t, disk_read(dk, 0, 1, warm), STATUS_SUCCESS);
+  hbastack_stats_t b0;
+  hbastack_stats(r.k, &b0);
+  uint8_t *buf = stack_buf(t, &r, N * 512, 1 + stack_rand(&r, 4095), HOSTMEM_PLACE_SCATTERED);
+  memset(buf, 0xA5, N * 512);
+  one_t o = {0, 0, 0};
+  rst_t x = {&r, 0};
+  REQUIRE_EQ(t, disk_read_async(dk, 200, N, buf, one_done, &o), STATUS_PENDING);
+  /* selection, command and a few KiB of data take well over 20000 cycles */
+  REQUIRE(t, sim_timer_start(r.s, 20000 + stack_rand(&r, 40000), other_initiator_reset, &x) >= 0,
+          "timer");
+  REQUIRE_OK(t, sim_wait_until(r.s, one_is_done, &o, SW_BOUND));
+  CHECK(t, x.fired, "the reset fired before the READ completed");
+  CHECK_EQ(t, o.st, STATUS_SUCCESS);
+  CHECK_EQ(t, o.bytes, (uint64_t)N * 512);
+  CHECK(t, memcmp(buf, img, N * 512) == 0, "the resent READ brought the data");
+  hbastack_stats_t st;
+  hbastack_stats(r.k, &st);
+  CHECK(t, st.bus_resets > b0.bus_resets, "ResetDetected reached the port");
+  disk_class_stats_t cs;
+  disk_class_stats(r.cls, &cs);
+  CHECK(t, st.srbs_completed - b0.srbs_completed >= 2, "the READ was sent again (%llu SRBs)",
+        (unsigned long long)(st.srbs_completed - b0.srbs_completed));
+  free(img);
   stack_done(t, &r);
 }
 
@@ -351,3 +409,16 @@ static const test_def_t stack_tests[] = {
    "bus reset inside the DmaStarted window: cancel, BUS_RESET, class resend, data right"},
 };
 TEST_SUITE(stack);
+
+static const test_def_t stack_bm_tests[] = {
+  {"workload_small", bm_workload_small, TEST_F_RANDOM, 0,
+   "bus master: 3 disks (one disconnecting), 14 async I/Os of 1-16 blocks, any placement, "
+   "shadow-checked"},
+  {"workload_split", bm_workload_split, TEST_F_RANDOM, 0,
+   "bus master: 3 map registers (2-page MaximumTransferLength), I/Os split by the class, "
+   "shadow-checked"},
+  {"reset_mid_transfer", bm_reset_mid_transfer, TEST_F_RANDOM, 0,
+   "bus master: another initiator resets the bus mid-READ: BUS_RESET, class resend, data "
+   "right"},
+};
+TEST_SUITE(stack_bm);

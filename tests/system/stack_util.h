@@ -1,16 +1,19 @@
-/* Bringing up the whole driver stack for system tests (tests/system/): a sim with SCSI disk
- * targets on its bus, the HAL machine, the SCSI Port system with soc_top's HBA as adapter 0,
- * the hbasub miniport's DriverEntry, and the disk class over port 0 (docs/disk_class.md).
+/* Bringing up the whole driver stack for system tests (tests/system/), on either DMA path
+ * (driver/stack/hbastack.h): a sim with SCSI disk targets on its bus, then the HAL machine, the
+ * port (SCSI Port + hbasub, or Storport + hbabm) with soc_top's HBA as adapter 0, and the disk
+ * class over port 0 (docs/disk_class.md).
  *
  *   stack_rig_t r;
- *   stack_init(t, &r, NULL);                        // sim, reset, SCSI bus
+ *   stack_init(t, &r, NULL);                        // sim, reset, SCSI bus (subordinate path)
  *   stack_add_disk(t, &r, 0, 1, 65536, 512);        // targets before the port starts
  *   stack_start(t, &r, NULL);                       // HAL, port, miniport, class (no scan)
  *   REQUIRE_EQ(t, disk_class_scan(r.cls), 1);
  *   ... disk_read(disk_class_get(r.cls, 0), ...) ...
  *   stack_done(t, &r);                              // everything torn down, sim checked
  *
- * Buffers for the block API come from stack_buf (host memory, seeded placement). */
+ * Buffers for the block API come from stack_buf (host memory, seeded placement). The header
+ * includes neither port's headers: a test file that reaches into one path (r.port,
+ * hbastack_device_extension) includes that path's headers itself. */
 #ifndef HBASIM_STACK_UTIL_H
 #define HBASIM_STACK_UTIL_H
 
@@ -20,16 +23,17 @@
 
 #include "disk.h"
 #include "hal_dma.h"
+#include "hba_common.h"
 #include "hba_regs.h"
-#include "hbasub.h"
+#include "hbastack.h"
 #include "hostmem.h"
 #include "prng.h"
 #include "scsi_bus.h"
 #include "scsi_disk.h"
 #include "scsi_target.h"
-#include "scsiport.h"
 #include "sim.h"
 #include "test.h"
+#include "verifier.h"
 
 #define STACK_MAX_IDS 8u
 /* cycles: 100 us instead of the HBA's 250 ms reset value, so that a scan over empty IDs stays
@@ -38,19 +42,15 @@
 
 typedef struct stack_config {
   sim_config_t sim;             /* sim_config_default() unless changed */
-  sp_system_config_t port;      /* filled by stack_start from sp_system_config_hba when
-                                   port_set is 0 */
-  int port_set;
-  hal_machine_config_t hal;     /* hal_machine_config_default() unless hal_set */
-  int hal_set;
+  hbastack_config_t stack;      /* hbastack_config_default(path) unless changed */
   uint32_t sel_timeout;         /* HBA SEL_TIMEOUT cycles; 0 = STACK_SEL_TIMEOUT */
+  const char *argument_string;  /* the miniport's; NULL = "SelTimeout=<sel_timeout>" */
 } stack_config_t;
 
 typedef struct stack_rig {
   sim_t *s;
-  hal_machine_t *hal;
-  sp_system_t *sys;
-  sp_port_t *port;
+  hbastack_t *k;
+  void *port;                          /* sp_port_t * or stp_port_t * (hbastack_port) */
   disk_class_t *cls;
   scsi_disk_t *disk[STACK_MAX_IDS];    /* per SCSI ID, NULL when absent */
   scsi_target_t *tgt[STACK_MAX_IDS];
@@ -58,10 +58,14 @@ typedef struct stack_rig {
   prng_t rng;                          /* the test's data and placement choices */
 } stack_rig_t;
 
-static inline void stack_config_default(stack_config_t *c) {
+static inline void stack_config_path(stack_config_t *c, hbastack_path_t path) {
   memset(c, 0, sizeof *c);
   sim_config_default(&c->sim);
-  hal_machine_config_default(&c->hal);
+  hbastack_config_default(&c->stack, path);
+}
+
+static inline void stack_config_default(stack_config_t *c) {
+  stack_config_path(c, HBASTACK_SUBORDINATE);
 }
 
 /* A sim (reset), its SCSI bus, and the rig's PRNG from the test seed. */
@@ -114,45 +118,44 @@ static inline scsi_disk_t *stack_add_disk(test_ctx_t *t, stack_rig_t *r, unsigne
   return stack_add_disk_cfg(t, r, id, luns, blocks, block_size, NULL, NULL);
 }
 
-/* HAL machine, SCSI Port system, the hbasub miniport (DriverEntry, with the HBA's selection
- * timeout in its ArgumentString as a registry parameter would carry it), and the disk class
- * over port 0 (ccfg NULL: the class defaults). No scan. */
+/* The stack on the configured path (hbastack_create): HAL machine, port system, the
+ * miniport's DriverEntry with the HBA's selection timeout in its ArgumentString as a registry
+ * parameter would carry it, and the disk class over port 0 (ccfg NULL: the class defaults).
+ * No scan. */
 static inline void stack_start(test_ctx_t *t, stack_rig_t *r, const disk_class_config_t *ccfg) {
-  r->hal = hal_machine_create(r->s, &r->cfg.hal);
-  REQUIRE(t, r->hal != NULL, "hal_machine_create");
-  if (!r->cfg.port_set) sp_system_config_hba(&r->cfg.port, r->s);
   char arg[64];
   uint32_t sel = r->cfg.sel_timeout ? r->cfg.sel_timeout : STACK_SEL_TIMEOUT;
-  snprintf(arg, sizeof arg, HBASUB_ARG_SEL_TIMEOUT "=%u", (unsigned)sel);
-  if (!r->cfg.port.argument_string) r->cfg.port.argument_string = arg;
-  r->sys = sp_system_create(r->s, r->hal, &r->cfg.port);
-  if (r->cfg.port.argument_string == arg) r->cfg.port.argument_string = NULL; /* copied */
-  REQUIRE(t, r->sys != NULL, "sp_system_create");
-  ULONG st = HbaSubDriverEntry(sp_system_driver_object(r->sys), NULL);
-  REQUIRE_EQ(t, st, (ULONG)STATUS_SUCCESS);
-  REQUIRE(t, sp_system_port_count(r->sys) >= 1, "the miniport found no HBA");
-  r->port = sp_system_port(r->sys, 0);
-  uint32_t v = 0;
-  REQUIRE_OK(t, sim_apb_read(r->s, r->cfg.port.adapter[0].mem_base + HBA_SEL_TIMEOUT, 4, &v));
-  REQUIRE_EQ(t, v, sel); /* the miniport applied its parameter */
-  port_if_t pif;
-  sp_port_if(r->port, &pif);
-  r->cls = disk_class_create(r->s, &pif, ccfg);
-  REQUIRE(t, r->cls != NULL, "disk_class_create");
+  snprintf(arg, sizeof arg, HBA_ARG_SEL_TIMEOUT "=%u", (unsigned)sel);
+  hbastack_config_t kc = r->cfg.stack;
+  kc.argument_string = r->cfg.argument_string ? r->cfg.argument_string : arg; /* copied */
+  kc.cls = ccfg;
+  char err[160];
+  r->k = hbastack_create(r->s, &kc, err, sizeof err);
+  REQUIRE(t, r->k != NULL, "hbastack_create (%s): %s", hbastack_path_name(kc.path), err);
+  r->port = hbastack_port(r->k);
+  r->cls = hbastack_class(r->k);
+  if (!r->cfg.argument_string) {
+    uint32_t v = 0;
+    REQUIRE_OK(t, sim_apb_read(r->s, hbastack_hba_base(r->k) + HBA_SEL_TIMEOUT, 4, &v));
+    REQUIRE_EQ(t, v, sel); /* the miniport applied its parameter */
+  }
 }
 
-/* Waits for the class to go idle, then tears the stack down in order (class, port system,
- * HAL machine), checks the sim's errors and destroys it, then the disks. */
+static inline hbastack_path_t stack_path(const stack_rig_t *r) { return r->cfg.stack.path; }
+
+/* Waits for the class to go idle, checks that the verifier saw no DDK rule broken, then tears
+ * the stack down (class, port system, HAL machine), checks the sim's errors and destroys it,
+ * then the disks. */
 static inline void stack_done(test_ctx_t *t, stack_rig_t *r) {
-  if (r->cls) {
+  if (r->k) {
     CHECK_EQ(t, disk_class_wait_idle(r->cls, 50000000ull), 0);
-    disk_class_destroy(r->cls);
+    hal_vf_t *vf = hbastack_verifier(r->k);
+    if (vf) CHECK_EQ(t, hal_vf_count(vf, HAL_VF_NKINDS), 0u);
+    hbastack_destroy(r->k);
+    r->k = NULL;
     r->cls = NULL;
+    r->port = NULL;
   }
-  if (r->sys) sp_system_destroy(r->sys);
-  r->sys = NULL;
-  if (r->hal) hal_machine_destroy(r->hal);
-  r->hal = NULL;
   test_sim_destroy(t, r->s);
   r->s = NULL;
   for (unsigned i = 0; i < STACK_MAX_IDS; i++) {
