@@ -231,7 +231,7 @@ waves: deps
 	  echo "open with: gtkwave $$w.fst $(GTKW)"; exit $$rc
 
 # Long runs, kept out of make test: the seeded workload suites over many seeds.
-SOAK_FILTER ?= stack*,stack_errors*,disk_class*,scsiport*,hba_xfer.random*,hba_ch8*
+SOAK_FILTER ?= stack*,disk_class*,scsiport*,hbabm*,hba_xfer.random*,hba_ch8*
 SOAK_RESEED ?= 25
 soak: deps
 	$(Q)$(MAKE) --no-print-directory test-bin

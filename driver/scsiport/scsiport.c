@@ -423,7 +423,9 @@ ULONG ScsiPortInitialize(PVOID Argument1, PVOID Argument2,
       p->dev = hal_device_create(sys->hal, 0);
       DEVICE_DESCRIPTION d;
       memset(&d, 0, sizeof d);
-      d.Version = DEVICE_DESCRIPTION_VERSION;
+      /* version 2: the HAL honours DemandMode only there (docs/hal.md), and ConfigInfo's
+       * DemandMode is the miniport's to choose */
+      d.Version = DEVICE_DESCRIPTION_VERSION2;
       d.Master = FALSE;
       d.ScatterGather = FALSE;
       d.DemandMode = c->DemandMode;
