@@ -298,6 +298,53 @@ static void bm_axi_error(test_ctx_t *t) {
   stack_done(t, &e.r);
 }
 
+/* a target that hangs mid-transfer with no HBA watchdog: the port's SRB timer runs out, the
+ * port calls the miniport's HwResetBus (SCSI Port: HwScsiResetBus, Storport: HwStorResetBus)
+ * and completes the SRB with SRB_STATUS_TIMEOUT; the class resends once (absorbing the reset's
+ * unit attention) and the data arrives. Hanging every time: STATUS_IO_TIMEOUT after the resend;
+ * then the target answers again and the stack works. */
+static void srb_timeout_on(test_ctx_t *t, hbastack_path_t path) {
+  se_t e;
+  memset(&e, 0, sizeof e);
+  stack_config_t sc;
+  stack_config_path(&sc, path);
+  sc.stack.tick_cycles = 20000;   /* a short "second": timeouts in reasonable time */
+  stack_init(t, &e.r, &sc);
+  e.dm = stack_add_disk(t, &e.r, 4, 1, SE_BLOCKS, 512);
+  stack_fill(&e.r, e.img, sizeof e.img);
+  REQUIRE_EQ(t, scsi_disk_poke(e.dm, 0, 0, 64, e.img), 0);
+  disk_class_config_t cc;
+  disk_class_config_default(&cc);
+  cc.io_timeout = 5;   /* 100 000 cycles: an 8-block READ takes about 60 000 */
+  stack_start(t, &e.r, &cc);
+  REQUIRE_EQ(t, disk_class_scan(e.r.cls), 1);
+  e.d = disk_class_get(e.r.cls, 0);
+  uint8_t *buf;
+  hbastack_stats_t p0, p1;
+  hbastack_stats(e.r.k, &p0);
+  disk_class_stats_t s0 = se_stats(&e);
+  se_fault(t, &e, SCSI_FAULT_HANG | SCSI_FAULT_ONCE, 1500);
+  CHECK_EQ(t, se_read(t, &e, &buf), STATUS_SUCCESS);
+  CHECK(t, memcmp(buf, e.img, 8 * 512) == 0, "data after the resend");
+  disk_class_stats_t s1 = se_stats(&e);
+  CHECK_EQ(t, s1.retries_transport - s0.retries_transport, 1u);
+  hbastack_stats(e.r.k, &p1);
+  CHECK_EQ(t, p1.timeouts - p0.timeouts, 1u);
+  CHECK(t, p1.bus_resets > p0.bus_resets, "the port's HwResetBus reset the bus");
+  se_fault(t, &e, SCSI_FAULT_HANG, 1500);
+  CHECK_EQ(t, se_read(t, &e, &buf), STATUS_IO_TIMEOUT);
+  disk_error_t er;
+  disk_last_error(e.d, &er);
+  CHECK_EQ(t, SRB_STATUS(er.srb_status), SRB_STATUS_TIMEOUT);
+  CHECK_EQ(t, se_stats(&e).retries_transport - s1.retries_transport, 1u);
+  se_fault(t, &e, 0, 0);
+  CHECK_EQ(t, se_read(t, &e, &buf), STATUS_SUCCESS);
+  CHECK(t, memcmp(buf, e.img, 8 * 512) == 0, "data once the target answers again");
+  stack_done(t, &e.r);
+}
+static void srb_timeout(test_ctx_t *t) { srb_timeout_on(t, HBASTACK_SUBORDINATE); }
+static void bm_srb_timeout(test_ctx_t *t) { srb_timeout_on(t, HBASTACK_BUS_MASTER); }
+
 static const test_def_t stack_errors_tests[] = {
   {"parity_error", parity_error, TEST_F_RANDOM, 0,
    "DATA IN parity error: PARITY_ERROR, one retry, data; lasting: STATUS_IO_DEVICE_ERROR"},
@@ -309,6 +356,8 @@ static const test_def_t stack_errors_tests[] = {
    "hung target, short HBA watchdog: COMMAND_TIMEOUT, retry; lasting: STATUS_IO_TIMEOUT"},
   {"target_gone", target_gone, TEST_F_RANDOM, 0,
    "claimed target stops answering: SELECTION_TIMEOUT, STATUS_DEVICE_DOES_NOT_EXIST"},
+  {"srb_timeout", srb_timeout, TEST_F_RANDOM, 0,
+   "hung target, no HBA watchdog: port timer, HwScsiResetBus, SRB_STATUS_TIMEOUT, one resend"},
   {"dma_boundary_crossing", dma_boundary_crossing, TEST_F_RANDOM, 0,
    "contiguous buffer across a 128 KiB boundary: bounced by the HAL, data right"},
 };
@@ -326,6 +375,8 @@ static const test_def_t stack_errors_bm_tests[] = {
    "bus master: hung target, short HBA watchdog: COMMAND_TIMEOUT, retry; lasting: IO_TIMEOUT"},
   {"target_gone", bm_target_gone, TEST_F_RANDOM, 0,
    "bus master: claimed target stops answering: SELECTION_TIMEOUT, DEVICE_DOES_NOT_EXIST"},
+  {"srb_timeout", bm_srb_timeout, TEST_F_RANDOM, 0,
+   "bus master: hung target, no HBA watchdog: port timer, HwStorResetBus, SRB_STATUS_TIMEOUT"},
   {"axi_error", bm_axi_error, TEST_F_RANDOM, 0,
    "bus master: SLVERR on a READ's / WRITE's buffer: SRB_STATUS_ERROR, one retry, "
    "IO_DEVICE_ERROR, medium intact; healed: the data"},
