@@ -179,3 +179,43 @@ void port_latency_free(port_latency_t *l) {
   free(l->v);
   memset(l, 0, sizeof *l);
 }
+
+NTSTATUS port_execute_check(const char *who, sim_t *s, hal_vf_t *vf, void *caller,
+                            PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, ULONG max_transfer, int *data) {
+  if (sim_irql(s) > SIM_DISPATCH_LEVEL) {
+    hal_vf_report(vf, HAL_VF_WRONG_IRQL, who, NULL, 0, caller,
+                  "called at IRQL %u; needs <= DISPATCH_LEVEL", sim_irql(s));
+    return STATUS_INVALID_PARAMETER;
+  }
+  NTSTATUS chk = port_check_srb(who, Srb, Mdl, max_transfer, data);
+  if (chk == STATUS_SUCCESS && !*data) Srb->DataTransferLength = 0;
+  return chk;
+}
+
+int port_srb_ext_alloc(hostmem_t *m, ULONG size, int need_pa, hostmem_buf_t **buf, void **ext) {
+  *buf = NULL;
+  *ext = NULL;
+  if (need_pa) {
+    *buf = hostmem_buf_alloc(m, size, 0, HOSTMEM_PLACE_BELOW_16M);
+    if (*buf) *ext = (*buf)->va;
+  } else {
+    *ext = malloc(size);
+  }
+  if (!*ext) return -1;
+  memset(*ext, 0, size);
+  return 0;
+}
+
+void port_srb_ext_free(hostmem_t *m, hostmem_buf_t *buf, void *ext) {
+  if (buf) hostmem_buf_free(m, buf);
+  else free(ext);
+}
+
+ULONG port_srb_accept(PSCSI_REQUEST_BLOCK Srb, void *ext, void *req) {
+  Srb->SrbExtension = ext;
+  Srb->OriginalRequest = req;
+  Srb->SrbStatus = SRB_STATUS_PENDING;
+  Srb->ScsiStatus = 0;
+  Srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
+  return Srb->TimeOutValue ? Srb->TimeOutValue : 10u;
+}

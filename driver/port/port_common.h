@@ -12,6 +12,7 @@
 #include "hostmem.h"
 #include "sim.h"
 #include "srb.h"
+#include "verifier.h"
 
 #define PORT_WINDOW (64u * 1024u)          /* a mapping: header page + up to 60 KiB */
 #define PORT_MAX_MAPPED (PORT_WINDOW - 4096u)
@@ -50,6 +51,20 @@ void     port_bus_write(sim_t *s, uint64_t a, uint32_t v, unsigned size, int io,
  * STATUS_INVALID_PARAMETER with the reason on stderr prefixed by `who`. */
 NTSTATUS port_check_srb(const char *who, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, ULONG max_transfer,
                         int *data);
+/* The upper edge's entry: the IRQL (<= DISPATCH_LEVEL, else a HAL_VF_WRONG_IRQL report naming
+ * `who` at `caller` and STATUS_INVALID_PARAMETER), then port_check_srb. With no data transfer
+ * DataTransferLength is zeroed. */
+NTSTATUS port_execute_check(const char *who, sim_t *s, hal_vf_t *vf, void *caller,
+                            PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, ULONG max_transfer, int *data);
+/* A zeroed SRB extension of `size` bytes: in host memory below 16 MiB when the miniport needs
+ * its physical address (need_pa; *buf is the buffer), else on the heap (*buf NULL). 0, or -1
+ * out of memory. port_srb_ext_free releases either kind. */
+int  port_srb_ext_alloc(hostmem_t *m, ULONG size, int need_pa, hostmem_buf_t **buf, void **ext);
+void port_srb_ext_free(hostmem_t *m, hostmem_buf_t *buf, void *ext);
+/* What a port sets in an SRB it accepts: extension, OriginalRequest (the port's request),
+ * SrbStatus PENDING, ScsiStatus 0, IS_ACTIVE clear; returns the timeout in ticks
+ * (TimeOutValue, 10 when 0). */
+ULONG port_srb_accept(PSCSI_REQUEST_BLOCK Srb, void *ext, void *req);
 
 /* The physical address of VA v inside host memory buffer b and, in *len, the bytes physically
  * contiguous from there to the buffer's end; 0 when v is not in b. */

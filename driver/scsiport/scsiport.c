@@ -584,16 +584,10 @@ NTSTATUS sp_execute(sp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, sp_completi
                     void *ctx) {
   if (!p || !Srb || !done || !p->initialized) return STATUS_INVALID_PARAMETER;
   sim_t *s = p->sys->s;
-  if (sim_irql(s) > SIM_DISPATCH_LEVEL) {
-    hal_vf_report(p->sys->vf, HAL_VF_WRONG_IRQL, "sp_execute", NULL, 0,
-                  __builtin_return_address(0), "called at IRQL %u; needs <= DISPATCH_LEVEL",
-                  sim_irql(s));
-    return STATUS_INVALID_PARAMETER;
-  }
   int data = 0;
-  NTSTATUS chk = port_check_srb("sp_execute", Srb, Mdl, p->cfg.MaximumTransferLength, &data);
+  NTSTATUS chk = port_execute_check("sp_execute", s, p->sys->vf, __builtin_return_address(0), Srb,
+                                    Mdl, p->cfg.MaximumTransferLength, &data);
   if (chk != STATUS_SUCCESS) return chk;
-  if (!data) Srb->DataTransferLength = 0;
   sp_lu_t *lu = lu_of(p, Srb->PathId, Srb->TargetId, Srb->Lun);
   if (!lu || Srb->TargetId == p->cfg.InitiatorBusId[0]) return STATUS_DEVICE_DOES_NOT_EXIST;
   sp_req_t *r = calloc(1, sizeof *r);
@@ -603,28 +597,13 @@ NTSTATUS sp_execute(sp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, sp_completi
   r->done = done;
   r->ctx = ctx;
   r->lu = lu;
-  if (p->hw.SrbExtensionSize) {
-    if (p->hw.NeedPhysicalAddresses) {
-      r->srb_ext_buf = hostmem_buf_alloc(sim_mem(s), p->hw.SrbExtensionSize, 0,
-                                         HOSTMEM_PLACE_BELOW_16M);
-      if (r->srb_ext_buf) {
-        r->srb_ext = r->srb_ext_buf->va;
-        memset(r->srb_ext, 0, p->hw.SrbExtensionSize);
-      }
-    } else {
-      r->srb_ext = calloc(1, p->hw.SrbExtensionSize);
-    }
-    if (!r->srb_ext) {
-      free(r);
-      return STATUS_INSUFFICIENT_RESOURCES;
-    }
+  if (p->hw.SrbExtensionSize &&
+      port_srb_ext_alloc(sim_mem(s), p->hw.SrbExtensionSize, p->hw.NeedPhysicalAddresses,
+                         &r->srb_ext_buf, &r->srb_ext) != 0) {
+    free(r);
+    return STATUS_INSUFFICIENT_RESOURCES;
   }
-  Srb->SrbExtension = r->srb_ext;
-  Srb->OriginalRequest = r;
-  Srb->SrbStatus = SRB_STATUS_PENDING;
-  Srb->ScsiStatus = 0;
-  Srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
-  r->timeout_left = Srb->TimeOutValue ? Srb->TimeOutValue : 10u;
+  r->timeout_left = port_srb_accept(Srb, r->srb_ext, r);
   unsigned old = sim_raise_irql(s, SIM_DISPATCH_LEVEL);
   if (lu->tail) lu->tail->next = r;
   else lu->head = r;
@@ -806,8 +785,7 @@ static void complete_to_caller(sp_port_t *p, sp_req_t *r) {
   srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
   srb->SrbExtension = NULL;
   if (r->real_va) srb->DataBuffer = r->real_va;
-  if (r->srb_ext_buf) hostmem_buf_free(sim_mem(p->sys->s), r->srb_ext_buf);
-  else free(r->srb_ext);
+  port_srb_ext_free(sim_mem(p->sys->s), r->srb_ext_buf, r->srb_ext);
   p->st.srbs_completed++;
   unsigned old = sim_raise_irql(p->sys->s, SIM_DISPATCH_LEVEL > sim_irql(p->sys->s)
                                                ? SIM_DISPATCH_LEVEL : sim_irql(p->sys->s));
