@@ -96,6 +96,7 @@ typedef struct demo {
   /* the workload's stretch (after bring-up and scan): where it started and ended */
   uint64_t w0_cycle, w1_cycle;
   hbastack_stats_t w0, w1;
+  sim_axi_stats_t a0, a1;    /* the memory side (AXI): the 8237's or the HBA engine's */
   size_t w0_lat;
   disk_class_stats_t w0_cls;
 } demo_t;
@@ -380,6 +381,7 @@ static void workload(demo_t *d, unsigned nios) {
   unsigned submitted = 0;
   d->w0_cycle = sim_cycle(d->s);
   hbastack_stats(d->k, &d->w0);
+  sim_axi_stats(d->s, &d->a0);
   d->w0_lat = hbastack_isr_latencies(d->k, NULL, 0);
   disk_class_stats(d->cls, &d->w0_cls);
   while (d->ios_done < nios) {
@@ -409,6 +411,7 @@ static void workload(demo_t *d, unsigned nios) {
   }
   d->w1_cycle = sim_cycle(d->s);
   hbastack_stats(d->k, &d->w1);
+  sim_axi_stats(d->s, &d->a1);
   /* the disks themselves equal the shadows */
   for (unsigned k = 0; k < NDISKS; k++) {
     disk_model_t *dm = &d->dm[k];
@@ -437,6 +440,7 @@ typedef struct result {
   uint64_t seed, cycles, ios, reads, writes, bytes, srbs, pieces, interrupts;
   uint64_t wcycles;        /* the workload's cycles (after bring-up and scan) */
   uint64_t apb, apb_dma, dma_setups, dma_cancelled;
+  uint64_t axi_bursts, axi_beats;   /* memory-side transactions (AR + AW) and data beats */
   uint64_t lat_min, lat_med, lat_max;
   double wall, mbs;
   unsigned failures;
@@ -465,6 +469,8 @@ static void collect(demo_t *d, double wall, result_t *r) {
   r->apb_dma = d->w1.apb_accesses_dma - d->w0.apb_accesses_dma;
   r->dma_setups = d->w1.dma_setups - d->w0.dma_setups;
   r->dma_cancelled = d->w1.dma_cancelled - d->w0.dma_cancelled;
+  r->axi_bursts = (d->a1.ar - d->a0.ar) + (d->a1.aw - d->a0.aw);
+  r->axi_beats = (d->a1.r_beats - d->a0.r_beats) + (d->a1.w_beats - d->a0.w_beats);
   size_t n = hbastack_isr_latencies(d->k, NULL, 0);
   uint64_t *lat = n ? malloc(n * sizeof *lat) : NULL;
   if (lat && n > d->w0_lat) {
@@ -524,6 +530,10 @@ static void summary(demo_t *d, const result_t *r, FILE *f, const char *waves,
     fprintf(f, "DMA mapping    %" PRIu64 " scatter/gather lists built by Storport; the HBA "
                "fetches its descriptors itself (no system DMA programming)\n", r->dma_setups);
   fprintf(f, "miniport       %.1f HBA register accesses per I/O\n", per(r->apb, r->ios));
+  fprintf(f, "memory side    %.1f AXI transactions and %.1f data beats per I/O (%s)\n",
+          per(r->axi_bursts, r->ios), per(r->axi_beats, r->ios),
+          r->path == HBASTACK_SUBORDINATE ? "the 8237's single-word accesses"
+                                          : "the HBA's bursts and descriptor fetches");
   fprintf(f, "simulation     %.2f s wall, %.0f cycles/s\n", r->wall,
           r->wall > 0 ? (double)r->cycles / r->wall : 0.0);
   if (waves && d->wave_end_cycle)
@@ -562,6 +572,8 @@ static void compare(const result_t *r, unsigned n, FILE *f, int workload_seq) {
   ROW("APB accesses per I/O (all)", "%.1f", per(r[i].apb + r[i].apb_dma, r[i].ios));
   ROW("  HBA registers (miniport)", "%.1f", per(r[i].apb, r[i].ios));
   ROW("  8237 programming (HAL)", "%.1f", per(r[i].apb_dma, r[i].ios));
+  ROW("AXI transactions per I/O (memory)", "%.1f", per(r[i].axi_bursts, r[i].ios));
+  ROW("AXI data beats per I/O", "%.1f", per(r[i].axi_beats, r[i].ios));
   ROW("interrupts per I/O", "%.2f", per(r[i].interrupts, r[i].ios));
   char lat[2][48];
   for (unsigned i = 0; i < n && i < 2; i++)
