@@ -394,6 +394,21 @@ typedef VOID (*PPOST_SCATTER_GATHER_EXECUTE)(PVOID *DeviceObject, PVOID *Irp,
 typedef BOOLEAN STOR_SYNCHRONIZED_ACCESS(PVOID HwDeviceExtension, PVOID Context);
 typedef STOR_SYNCHRONIZED_ACCESS *PSTOR_SYNCHRONIZED_ACCESS;
 
+/* A miniport DPC (StorPortInitializeDpc / StorPortIssueDpc below): HwDpcRoutine runs at
+ * DISPATCH_LEVEL, after the IRQL of the routine that issued it has dropped -- the place for
+ * work a DIRQL routine may not do (StorPortPutScatterGatherList after an interrupt). STOR_DPC
+ * is storage the miniport provides (its device extension); its members belong to the port. */
+typedef struct _STOR_DPC STOR_DPC, *PSTOR_DPC;
+typedef VOID HW_DPC_ROUTINE(PSTOR_DPC Dpc, PVOID HwDeviceExtension, PVOID SystemArgument1,
+                            PVOID SystemArgument2);
+typedef HW_DPC_ROUTINE *PHW_DPC_ROUTINE;
+struct _STOR_DPC {
+  PVOID Port;
+  PHW_DPC_ROUTINE Routine;
+  PVOID SystemArgument1, SystemArgument2;
+  LONG Queued;
+};
+
 /* ---- Storport library routines ---------------------------------------------------------------
  * Prototypes only: driver/storport/storport.c (to come) implements every routine below. */
 
@@ -417,6 +432,20 @@ ULONG StorPortInitialize(PVOID Argument1, PVOID Argument2,
  * (UCHAR arguments arrive promoted to int through the ellipsis.) After RequestComplete the
  * port owns the SRB: the miniport must not touch it again. */
 VOID StorPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDeviceExtension, ...);
+/* InitializeDpc (PSTOR_DPC Dpc, PHW_DPC_ROUTINE HwDpcRoutine) and IssueDpc (PSTOR_DPC Dpc,
+ * PVOID SystemArgument1, PVOID SystemArgument2, PBOOLEAN Queued: FALSE when the DPC was already
+ * queued) are reached through these wrappers, as in the WDK. */
+static inline VOID StorPortInitializeDpc(PVOID DeviceExtension, PSTOR_DPC Dpc,
+                                         PHW_DPC_ROUTINE HwDpcRoutine) {
+  StorPortNotification(InitializeDpc, DeviceExtension, Dpc, HwDpcRoutine);
+}
+static inline BOOLEAN StorPortIssueDpc(PVOID DeviceExtension, PSTOR_DPC Dpc,
+                                       PVOID SystemArgument1, PVOID SystemArgument2) {
+  BOOLEAN queued = FALSE;
+  StorPortNotification(IssueDpc, DeviceExtension, Dpc, SystemArgument1, SystemArgument2,
+                       &queued);
+  return queued;
+}
 VOID StorPortCompleteRequest(PVOID HwDeviceExtension, UCHAR PathId, UCHAR TargetId, UCHAR Lun,
                              UCHAR SrbStatus);
 VOID StorPortLogError(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, UCHAR PathId,

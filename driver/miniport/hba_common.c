@@ -83,6 +83,7 @@ VOID HbaCommonParseArguments(const CHAR *ArgumentString, PHBA_ARGUMENTS Args) {
   Args->Watchdog = 0;
   Args->SelTimeoutSet = FALSE;
   Args->WatchdogSet = FALSE;
+  Args->SgBuild = 0;
   Args->Ignored = 0;
   if (p == NULL) {
     return;
@@ -98,6 +99,8 @@ VOID HbaCommonParseArguments(const CHAR *ArgumentString, PHBA_ARGUMENTS Args) {
     } else if (HbaCommonMatchKey(&p, HBA_ARG_WATCHDOG) && HbaCommonParseUlong(p, &value)) {
       Args->Watchdog = value;
       Args->WatchdogSet = TRUE;
+    } else if (HbaCommonMatchKey(&p, HBA_ARG_SG_BUILD) && HbaCommonParseUlong(p, &value)) {
+      Args->SgBuild = value;
     } else {
       Args->Ignored++;
     }
@@ -192,12 +195,17 @@ VOID HbaCommonExecuteResult(ULONG Causes, ULONG ScsiStatusReg, ULONG Xferred,
   } else if (Causes & HBA_INT_STATUS_SEL_TIMEOUT_MASK) {
     Result->SrbStatus = SRB_STATUS_SELECTION_TIMEOUT;
   } else if (Causes & HBA_INT_STATUS_ABORTED_MASK) {
-    /* killed by the BUS DEVICE RESET we sent; otherwise our ABORT, or the HBA's own after an
-     * overrun / mover failure on DATA OUT: the command did not complete at the target */
-    Result->SrbStatus = DeviceResetSent ? SRB_STATUS_BUS_RESET : SRB_STATUS_ABORTED;
-    if (!DeviceResetSent &&
-        (Causes & (HBA_INT_STATUS_DMA_ERR_MASK | HBA_INT_STATUS_SG_ERR_MASK)) != 0) {
-      Result->Log = HbaLogMover;   /* a bus-master failure on DATA OUT */
+    /* killed by the BUS DEVICE RESET we sent; a bus-master failure on DATA OUT (the HBA pads,
+     * raises ATN and sends ABORT itself): a host DMA failure, SRB_STATUS_ERROR as on DATA IN;
+     * otherwise our ABORT, or the HBA's own after an overrun / underrun on DATA OUT: the
+     * command did not complete at the target */
+    if (DeviceResetSent) {
+      Result->SrbStatus = SRB_STATUS_BUS_RESET;
+    } else if (Causes & (HBA_INT_STATUS_DMA_ERR_MASK | HBA_INT_STATUS_SG_ERR_MASK)) {
+      Result->Log = HbaLogMover;
+      Result->SrbStatus = SRB_STATUS_ERROR;
+    } else {
+      Result->SrbStatus = SRB_STATUS_ABORTED;
     }
   } else if (Causes & HBA_INT_STATUS_UNEXP_FREE_MASK) {
     Result->Log = HbaLogUnexpFree;

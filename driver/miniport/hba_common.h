@@ -14,12 +14,16 @@
  * values decimal or 0x-hex, in HBA clock cycles). Unknown keywords are skipped. */
 #define HBA_ARG_SEL_TIMEOUT "SelTimeout"
 #define HBA_ARG_WATCHDOG "Watchdog"
+/* hbabm only (hbasub parses and ignores it): SgBuild=1 builds each SRB's scatter/gather list
+ * with StorPortBuildScatterGatherList (docs/miniport.md, "SgBuild mode"); 0 = the port's list */
+#define HBA_ARG_SG_BUILD "SgBuild"
 
 typedef struct _HBA_ARGUMENTS {
   ULONG SelTimeout;     /* valid when SelTimeoutSet */
   ULONG Watchdog;       /* valid when WatchdogSet */
   BOOLEAN SelTimeoutSet;
   BOOLEAN WatchdogSet;
+  ULONG SgBuild;        /* SgBuild=<n> (0 when absent) */
   ULONG Ignored;        /* keywords not understood (or with a bad value) */
 } HBA_ARGUMENTS, *PHBA_ARGUMENTS;
 
@@ -55,7 +59,10 @@ typedef struct _HBA_COMMAND_RESULT {
  *   RequestedLength  XFER_LEN of the command (0 without data)
  *   ExpectedLength   the bytes the SRB asked for (>= RequestedLength): fewer moved is a short
  *                    transfer (DATA_OVERRUN)
- *   DeviceResetSent  a BUS DEVICE RESET rode on the command (ABORTED means BUS_RESET then) */
+ *   DeviceResetSent  a BUS DEVICE RESET rode on the command (ABORTED means BUS_RESET then)
+ * ABORTED with DMA_ERR or SG_ERR (the bus-master mover failed on DATA OUT and the HBA aborted
+ * the command itself) is SRB_STATUS_ERROR, as the same failure on DATA IN; any other ABORTED
+ * (our ABORT, the HBA's own after an overrun / underrun) is SRB_STATUS_ABORTED. */
 VOID HbaCommonExecuteResult(ULONG Causes, ULONG ScsiStatusReg, ULONG Xferred,
                             ULONG RequestedLength, ULONG ExpectedLength,
                             BOOLEAN DeviceResetSent, PHBA_COMMAND_RESULT Result);

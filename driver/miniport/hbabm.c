@@ -13,6 +13,13 @@
  * writing a table the engine may be walking, and the uncached extension is physically
  * contiguous and 16-byte aligned, which an SRB extension need not be.
  *
+ * SgBuild mode (ArgumentString SgBuild=1): HwStorBuildIo asks StorPortBuildScatterGatherList
+ * for the SRB's list instead (a small buffer first, the large one after BUFFER_TOO_SMALL); its
+ * ExecutionRoutine, later at DISPATCH_LEVEL, translates the list and starts the HBA under
+ * StorPortSynchronizeAccess. StorPortPutScatterGatherList may not run at DIRQL, where every
+ * ending is seen, so an ending's completion is deferred to a miniport DPC that puts the list
+ * first.
+ *
  * Every register access goes through StorPortRead/WriteRegisterUlong on the base the port
  * mapped. docs/miniport.md, "hbabm", is the design document. */
 #include "hbabm.h"
@@ -66,6 +73,10 @@ static HW_STARTIO HbaBmStartIo;
 static HW_INTERRUPT HbaBmInterrupt;
 static HW_RESET_BUS HbaBmResetBus;
 static HW_ADAPTER_CONTROL HbaBmAdapterControl;
+static HW_DPC_ROUTINE HbaBmSgDpc;
+static VOID HbaBmSgExecute(PVOID *DeviceObject, PVOID *Irp, PSTOR_SCATTER_GATHER_LIST List,
+                           PVOID Context);
+static VOID HbaBmStart(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb);
 
 /* ---- register access ---------------------------------------------------------------------- */
 
@@ -169,6 +180,9 @@ static ULONG HbaBmFindAdapter(PVOID DeviceExtension, PVOID HwContext, PVOID BusI
   ext->Watchdog = args.Watchdog;
   ext->WatchdogSet = args.WatchdogSet;
   ext->ArgumentsIgnored = args.Ignored;   /* unknown keywords: skipped, counted */
+  ext->SgBuildMode = args.SgBuild != 0;
+  ext->SgState = HbaBmSgIdle;
+  StorPortInitializeDpc(DeviceExtension, &ext->SgDpc, HbaBmSgDpc);
 
   range->RangeInMemory = TRUE;
   ConfigInfo->InterruptMode = LevelSensitive;   /* irq_o is a level until INT_STATUS is clear */
@@ -350,8 +364,103 @@ static UCHAR HbaBmTranslate(PHBABM_DEVICE_EXTENSION Ext, PSTOR_SCATTER_GATHER_LI
   return SRB_STATUS_SUCCESS;
 }
 
-/* No lock is held: only the SRB and its extension are written. A refusal is recorded in
- * BuildStatus and delivered by HwStorStartIo, so that every SRB completes on one path. */
+/* READ/WRITE opcodes: the SRBs whose DataBuffer STOR_MAP_NON_READ_WRITE_BUFFERS leaves
+ * unmapped */
+static BOOLEAN HbaBmIsReadWrite(UCHAR Op) {
+  switch (Op) {
+  case SCSIOP_READ6:
+  case SCSIOP_WRITE6:
+  case SCSIOP_READ:
+  case SCSIOP_WRITE:
+  case SCSIOP_READ12:
+  case SCSIOP_WRITE12:
+  case SCSIOP_READ16:
+  case SCSIOP_WRITE16:
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
+
+/* SgBuild mode, at DISPATCH_LEVEL: puts the list when no SRB owns it any more. */
+static VOID HbaBmSgPut(PHBABM_DEVICE_EXTENSION Ext) {
+  if (Ext->SgState != HbaBmSgLive || Ext->SgSrb != NULL) {
+    return;
+  }
+  if (StorPortPutScatterGatherList(Ext, Ext->SgList, Ext->SgWrite) == STOR_STATUS_SUCCESS) {
+    Ext->SgPuts++;
+  } else {
+    Ext->SgPutFailed++;
+  }
+  Ext->SgList = NULL;
+  Ext->SgState = HbaBmSgIdle;
+}
+
+static ULONG HbaBmSgTryBuild(PHBABM_DEVICE_EXTENSION Ext, PVOID Mdl, PVOID Va, ULONG Length,
+                             PVOID Buffer, ULONG BufferLength) {
+  return StorPortBuildScatterGatherList(Ext, Mdl, Va, Length, HbaBmSgExecute, Ext, Ext->SgWrite,
+                                        Buffer, BufferLength);
+}
+
+/* SgBuild mode, from HwStorBuildIo (DISPATCH_LEVEL): asks for the SRB's list. The buffer
+ * is the caller's VA of the original MDL (DataBuffer of a READ/WRITE is the port's unmapped
+ * alias and says nothing about where the data sit in the MDL; StorPortGetSystemAddress gives
+ * the VA without touching the bytes). Returns the SRB_STATUS HwStorStartIo delivers when the
+ * build was refused. */
+static UCHAR HbaBmSgBuild(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb,
+                          PHBABM_SRB_EXTENSION X) {
+  PMDL mdl = NULL;
+  PVOID va = NULL;
+  PUCHAR first;
+  ULONG st;
+
+  HbaBmSgPut(Ext);   /* a list left by an SRB completed without the DPC (bus reset) */
+  if (Ext->SgState != HbaBmSgIdle) {
+    Ext->SgBuildBusy++;   /* the list of an SRB completed early has not arrived yet */
+    return SRB_STATUS_BUSY;
+  }
+  if (StorPortGetOriginalMdl(Ext, Srb, (PVOID *)&mdl) != STOR_STATUS_SUCCESS || mdl == NULL ||
+      StorPortGetSystemAddress(Ext, Srb, &va) != STOR_STATUS_SUCCESS || va == NULL) {
+    Ext->SgBuildFailed++;
+    return SRB_STATUS_ERROR;
+  }
+  first = (PUCHAR)MmGetMdlVirtualAddress(mdl);
+  if ((PUCHAR)va < first ||
+      (ULONGLONG)((PUCHAR)va - first) + X->Length > (ULONGLONG)MmGetMdlByteCount(mdl)) {
+    Ext->SgBuildFailed++;
+    return SRB_STATUS_ERROR;   /* the data are not inside the MDL */
+  }
+  Ext->SgWrite = X->Direction == HBA_CMD_CFG_DIR_OUT;
+  Ext->SgSrb = Srb;
+  Ext->SgState = HbaBmSgBuilding;   /* before the call: the ExecutionRoutine may run any time */
+  st = HbaBmSgTryBuild(Ext, mdl, va, X->Length, Ext->SgSmall, sizeof Ext->SgSmall);
+  if (st == STOR_STATUS_BUFFER_TOO_SMALL) {
+    Ext->SgBuildTooSmall++;
+    st = HbaBmSgTryBuild(Ext, mdl, va, X->Length, Ext->SgLarge, sizeof Ext->SgLarge);
+    if (st == STOR_STATUS_SUCCESS) {
+      Ext->SgBuildLarge++;
+    }
+  }
+  if (st == STOR_STATUS_SUCCESS) {
+    Ext->SgBuilds++;
+    X->SgBuilt = TRUE;
+    return SRB_STATUS_SUCCESS;
+  }
+  Ext->SgSrb = NULL;
+  Ext->SgState = HbaBmSgIdle;
+  if (st == STOR_STATUS_INSUFFICIENT_RESOURCES) {
+    Ext->SgBuildBusy++;
+    return SRB_STATUS_BUSY;   /* the port (class) resends it later */
+  }
+  Ext->SgBuildFailed++;
+  return SRB_STATUS_ERROR;
+}
+
+/* No lock is held: the SRB and its extension are written, and in SgBuild mode the list
+ * state, which nothing else touches while the slot is free (NextRequest is held back while it
+ * is busy, so HwStorBuildIo only runs for the SRB that gets the slot next). A refusal is
+ * recorded in BuildStatus and delivered by HwStorStartIo, so that every SRB completes on one
+ * path. */
 static BOOLEAN HbaBmBuildIo(PVOID DeviceExtension, PSCSI_REQUEST_BLOCK Srb) {
   PHBABM_DEVICE_EXTENSION ext = DeviceExtension;
   PHBABM_SRB_EXTENSION x = Srb->SrbExtension;
@@ -364,6 +473,15 @@ static BOOLEAN HbaBmBuildIo(PVOID DeviceExtension, PSCSI_REQUEST_BLOCK Srb) {
   x->Direction = HBA_CMD_CFG_DIR_NONE;
   x->Length = 0;
   x->DescriptorCount = 0;
+  x->SgBuilt = FALSE;
+  x->SgReady = FALSE;
+  if (Srb->DataTransferLength != 0 && Srb->DataBuffer != NULL) {
+    if (HbaBmIsReadWrite(Srb->Cdb[0])) {
+      ext->LastReadWriteDataBuffer = Srb->DataBuffer;
+    } else {
+      ext->LastOtherDataBuffer = Srb->DataBuffer;
+    }
+  }
   status = HbaBmCheckAddress(ext, Srb);
   if (status == SRB_STATUS_SUCCESS && (Srb->CdbLength == 0 || Srb->CdbLength > HBABM_MAX_CDB)) {
     status = SRB_STATUS_INVALID_REQUEST;
@@ -378,7 +496,13 @@ static BOOLEAN HbaBmBuildIo(PVOID DeviceExtension, PSCSI_REQUEST_BLOCK Srb) {
     } else {
       x->Direction = dirFlags == SRB_FLAGS_DATA_IN ? HBA_CMD_CFG_DIR_IN : HBA_CMD_CFG_DIR_OUT;
       x->Length = Srb->DataTransferLength;
-      status = HbaBmTranslate(ext, StorPortGetScatterGatherList(ext, Srb), x->Length, x);
+      if (ext->SgBuildMode) {
+        status = HbaBmSgBuild(ext, Srb, x);
+      } else {
+        PSTOR_SCATTER_GATHER_LIST list = StorPortGetScatterGatherList(ext, Srb);
+        ext->LastSgElements = list != NULL ? list->NumberOfElements : 0;
+        status = HbaBmTranslate(ext, list, x->Length, x);
+      }
     }
   }
   x->BuildStatus = status;
@@ -399,13 +523,37 @@ static VOID HbaBmCompleteActive(PHBABM_DEVICE_EXTENSION Ext, UCHAR SrbStatus) {
 
   Ext->ActiveSrb = NULL;
   Ext->StartRefused = FALSE;
+  Ext->WaitingForList = FALSE;
   Ext->RequestedLength = 0;
-  if (srb != NULL) {
-    HbaBmCompleteSrb(Ext, srb, SrbStatus);
+  if (srb == NULL) {
+    return;
+  }
+  if (Ext->SgState != HbaBmSgIdle && Ext->SgSrb == srb) {
+    /* SgBuild: the list is put first, at DISPATCH_LEVEL (SgDpc), then the SRB completes */
+    Ext->SgSrb = NULL;
+    Ext->DoneSrb = srb;
+    Ext->DoneStatus = SrbStatus;
+    StorPortIssueDpc(Ext, &Ext->SgDpc, NULL, NULL);
+    return;
+  }
+  HbaBmCompleteSrb(Ext, srb, SrbStatus);
+}
+
+/* SgBuild mode, at DIRQL: the SRB owning the list is completed now (refused, bus reset):
+ * the list is given up -- put by the DPC once delivered, or by the ExecutionRoutine when it
+ * comes. */
+static VOID HbaBmSgRelease(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
+  if (Ext->SgState == HbaBmSgIdle || Ext->SgSrb != Srb || Srb == NULL) {
+    return;
+  }
+  Ext->SgSrb = NULL;
+  if (Ext->SgState == HbaBmSgLive) {
+    StorPortIssueDpc(Ext, &Ext->SgDpc, NULL, NULL);
   }
 }
 
 static VOID HbaBmRefuse(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb, UCHAR SrbStatus) {
+  HbaBmSgRelease(Ext, Srb);
   if (Srb->Function == SRB_FUNCTION_EXECUTE_SCSI) {
     Srb->DataTransferLength = 0;
   }
@@ -426,9 +574,6 @@ static VOID HbaBmLog(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb, HBA_L
 
 static VOID HbaBmExecute(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
   PHBABM_SRB_EXTENSION x = Srb->SrbExtension;
-  ULONG cdb[4] = {0, 0, 0, 0};
-  ULONG ctrl = Ext->CtrlBase;
-  ULONG i;
 
   if (x == NULL) {
     HbaBmRefuse(Ext, Srb, SRB_STATUS_ERROR);   /* no SRB extension: nothing was built */
@@ -438,6 +583,26 @@ static VOID HbaBmExecute(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
     HbaBmRefuse(Ext, Srb, x->BuildStatus);
     return;
   }
+  if (x->SgBuilt && !x->SgReady) {
+    /* SgBuild: the slot is this SRB's; the ExecutionRoutine starts the HBA */
+    Ext->ActiveSrb = Srb;
+    Ext->MessageSrb = NULL;
+    Ext->Kind = HbaBmKindExecute;
+    Ext->RequestedLength = x->Length;
+    Ext->StartRefused = FALSE;
+    Ext->WaitingForList = TRUE;
+    return;
+  }
+  HbaBmStart(Ext, Srb);
+}
+
+/* Programs the command and its descriptors and starts the HBA (at DIRQL). */
+static VOID HbaBmStart(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
+  PHBABM_SRB_EXTENSION x = Srb->SrbExtension;
+  ULONG cdb[4] = {0, 0, 0, 0};
+  ULONG ctrl = Ext->CtrlBase;
+  ULONG i;
+
   for (i = 0; i < Srb->CdbLength; i++) {
     cdb[i / 4] |= (ULONG)Srb->Cdb[i] << (8 * (i % 4));
   }
@@ -465,6 +630,7 @@ static VOID HbaBmExecute(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
   Ext->Kind = HbaBmKindExecute;
   Ext->RequestedLength = x->Length;
   Ext->StartRefused = FALSE;
+  Ext->WaitingForList = FALSE;
   Ext->LastDescriptorCount = x->Length != 0 ? x->DescriptorCount : 0;
   Ext->CommandsStarted++;
   HbaBmWrite(Ext, HBA_COMMAND, HBA_COMMAND_START_MASK);
@@ -505,7 +671,7 @@ static BOOLEAN HbaBmStartIo(PVOID DeviceExtension, PSCSI_REQUEST_BLOCK Srb) {
     }
     break;
   case SRB_FUNCTION_ABORT_COMMAND:
-    if (ext->ActiveSrb == NULL || ext->Kind != HbaBmKindExecute ||
+    if (ext->ActiveSrb == NULL || ext->Kind != HbaBmKindExecute || ext->WaitingForList ||
         Srb->NextSrb != ext->ActiveSrb || ext->MessageSrb != NULL) {
       HbaBmRefuse(ext, Srb, SRB_STATUS_ABORT_FAILED);   /* not running here */
     } else {
@@ -628,7 +794,17 @@ static BOOLEAN HbaBmInterrupt(PVOID DeviceExtension) {
   if (causes & HBA_INT_STATUS_REJECTED_MASK) {
     ext->Rejected++;
   }
-  if (ext->ActiveSrb != NULL) {
+  if (ext->ActiveSrb != NULL && ext->WaitingForList) {
+    /* not started (SgBuild, list to come): only a bus reset concerns it */
+    if (causes & HBA_INT_STATUS_BUS_RESET_MASK) {
+      PSCSI_REQUEST_BLOCK srb = ext->ActiveSrb;
+      srb->DataTransferLength = 0;
+      srb->ScsiStatus = SCSISTAT_GOOD;
+      HbaBmSgRelease(ext, srb);
+      HbaBmCompleteActive(ext, SRB_STATUS_BUS_RESET);
+      freed = TRUE;
+    }
+  } else if (ext->ActiveSrb != NULL) {
     if ((causes & HBA_INT_STATUS_REJECTED_MASK) && ext->MessageSrb == NULL) {
       ext->StartRefused = TRUE;   /* the only write the HBA can refuse now is our START / BDR */
     }
@@ -645,8 +821,8 @@ static BOOLEAN HbaBmInterrupt(PVOID DeviceExtension) {
     ext->BusResetsDetected++;
     StorPortNotification(ResetDetected, ext);
   }
-  if (freed && ext->ActiveSrb == NULL) {
-    StorPortNotification(NextRequest, ext);
+  if (freed && ext->ActiveSrb == NULL && ext->DoneSrb == NULL) {
+    StorPortNotification(NextRequest, ext);   /* else SgDpc asks, after the completion */
   }
   return TRUE;
 }
@@ -668,12 +844,21 @@ static BOOLEAN HbaBmResetBus(PVOID DeviceExtension, ULONG PathId) {
                      HBABM_LOG_RESET_TIMEOUT);
   }
   if (ext->ActiveSrb != NULL && ext->Kind == HbaBmKindExecute) {
-    /* the bytes that reached memory / the target before the reset */
-    ULONG moved = ext->RequestedLength != 0 ? HbaBmRead(ext, HBA_XFERRED) : 0;
+    /* the bytes that reached memory / the target before the reset (none when not started) */
+    ULONG moved = ext->RequestedLength != 0 && !ext->WaitingForList
+                      ? HbaBmRead(ext, HBA_XFERRED) : 0;
     ext->ActiveSrb->DataTransferLength = moved > ext->RequestedLength ? ext->RequestedLength
                                                                       : moved;
   }
+  /* SgBuild: the SRBs complete now; their list is put later at DISPATCH_LEVEL */
+  HbaBmSgRelease(ext, ext->ActiveSrb);
+  if (ext->DoneSrb != NULL) {
+    PSCSI_REQUEST_BLOCK done = ext->DoneSrb;
+    ext->DoneSrb = NULL;   /* ended before the reset: its own status */
+    HbaBmCompleteSrb(ext, done, ext->DoneStatus);
+  }
   ext->ActiveSrb = NULL;
+  ext->WaitingForList = FALSE;
   ext->MessageSrb = NULL;
   ext->StartRefused = FALSE;
   ext->RequestedLength = 0;
@@ -713,4 +898,83 @@ static SCSI_ADAPTER_CONTROL_STATUS HbaBmAdapterControl(PVOID DeviceExtension,
   default:
     return ScsiAdapterControlUnsuccessful;
   }
+}
+
+/* ---- SgBuild mode: the ExecutionRoutine and the DPC ------------------------------------------ */
+
+/* At DIRQL (StorPortSynchronizeAccess from the ExecutionRoutine): the list of Ext->SgSrb has
+ * arrived. Translates it; starts the HBA when HwStorStartIo has given the SRB the slot,
+ * otherwise leaves it ready for HwStorStartIo. */
+static BOOLEAN HbaBmSgStartSync(PVOID DeviceExtension, PVOID Context) {
+  PHBABM_DEVICE_EXTENSION ext = DeviceExtension;
+  PSCSI_REQUEST_BLOCK srb = ext->SgSrb;
+  PHBABM_SRB_EXTENSION x;
+  UCHAR status;
+
+  UNREFERENCED_PARAMETER(Context);
+  if (srb == NULL) {
+    return FALSE;   /* completed meanwhile: the caller puts the list */
+  }
+  x = srb->SrbExtension;
+  ext->LastSgElements = ext->SgList->NumberOfElements;
+  status = HbaBmTranslate(ext, ext->SgList, x->Length, x);
+  if (ext->ActiveSrb != srb || !ext->WaitingForList) {
+    x->BuildStatus = status;   /* HwStorStartIo has not run: it starts or refuses the SRB */
+    x->SgReady = TRUE;
+    return TRUE;
+  }
+  if (status != SRB_STATUS_SUCCESS) {
+    srb->DataTransferLength = 0;
+    HbaBmCompleteActive(ext, status);   /* deferred to SgDpc: the list is put first */
+    return TRUE;
+  }
+  HbaBmStart(ext, srb);
+  return TRUE;
+}
+
+/* StorPortBuildScatterGatherList's ExecutionRoutine, at DISPATCH_LEVEL; Context is the device
+ * extension (the SRB may have been completed before the list arrived). */
+static VOID HbaBmSgExecute(PVOID *DeviceObject, PVOID *Irp, PSTOR_SCATTER_GATHER_LIST List,
+                           PVOID Context) {
+  PHBABM_DEVICE_EXTENSION ext = Context;
+
+  UNREFERENCED_PARAMETER(DeviceObject);
+  UNREFERENCED_PARAMETER(Irp);
+  ext->SgList = List;
+  ext->SgState = HbaBmSgLive;
+  if (ext->SgSrb == NULL) {
+    ext->SgOrphans++;
+    HbaBmSgPut(ext);
+    return;
+  }
+  StorPortSynchronizeAccess(ext, HbaBmSgStartSync, NULL);
+}
+
+/* At DIRQL: completes the SRB whose list SgDpc has just put, and asks for the next one. */
+static BOOLEAN HbaBmSgDoneSync(PVOID DeviceExtension, PVOID Context) {
+  PHBABM_DEVICE_EXTENSION ext = DeviceExtension;
+  PSCSI_REQUEST_BLOCK srb = ext->DoneSrb;
+
+  UNREFERENCED_PARAMETER(Context);
+  if (srb != NULL) {
+    ext->DoneSrb = NULL;
+    HbaBmCompleteSrb(ext, srb, ext->DoneStatus);
+    if (ext->ActiveSrb == NULL) {
+      StorPortNotification(NextRequest, ext);
+    }
+  }
+  return TRUE;
+}
+
+/* The miniport DPC, at DISPATCH_LEVEL: puts a list no SRB owns any more (the one of the command
+ * that ended: the HAL copies bounced bytes back here), then completes that SRB. */
+static VOID HbaBmSgDpc(PSTOR_DPC Dpc, PVOID DeviceExtension, PVOID SystemArgument1,
+                       PVOID SystemArgument2) {
+  PHBABM_DEVICE_EXTENSION ext = DeviceExtension;
+
+  UNREFERENCED_PARAMETER(Dpc);
+  UNREFERENCED_PARAMETER(SystemArgument1);
+  UNREFERENCED_PARAMETER(SystemArgument2);
+  HbaBmSgPut(ext);
+  StorPortSynchronizeAccess(ext, HbaBmSgDoneSync, NULL);
 }

@@ -388,8 +388,6 @@ static void bm_reset_mid_transfer(test_ctx_t *t) {
   hbastack_stats_t st;
   hbastack_stats(r.k, &st);
   CHECK(t, st.bus_resets > b0.bus_resets, "ResetDetected reached the port");
-  disk_class_stats_t cs;
-  disk_class_stats(r.cls, &cs);
   CHECK(t, st.srbs_completed - b0.srbs_completed >= 2, "the READ was sent again (%llu SRBs)",
         (unsigned long long)(st.srbs_completed - b0.srbs_completed));
   free(img);
