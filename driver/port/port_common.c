@@ -1,10 +1,16 @@
 /* Shared by the SCSI Port and Storport port drivers: see port_common.h. */
 #include "port_common.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 #define PORT_MAP_MAGIC 0x504f52544d4150ull /* "PORTMAP" */
 
@@ -15,6 +21,8 @@ typedef struct port_map_hdr {
   uint32_t length;
   int io;
 } port_map_hdr_t;
+
+static void port_fault_report_install(void);
 
 int port_window_map(port_window_t *w, void *owner, uint64_t phys, uint32_t length, int io) {
   memset(w, 0, sizeof *w);
@@ -34,6 +42,7 @@ int port_window_map(port_window_t *w, void *owner, uint64_t phys, uint32_t lengt
   h->length = length;
   h->io = io ? 1 : 0;
   mprotect(win, 4096, PROT_READ);
+  port_fault_report_install();
   w->res = res;
   w->res_len = len;
   w->base = win + 4096;
@@ -218,4 +227,168 @@ ULONG port_srb_accept(PSCSI_REQUEST_BLOCK Srb, void *ext, void *req) {
   Srb->ScsiStatus = 0;
   Srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
   return Srb->TimeOutValue ? Srb->TimeOutValue : 10u;
+}
+
+/* ---- no-access DataBuffer windows and the touch report ------------------------------------ */
+
+#define PORT_ALIAS_MAGIC 0x484253414c494153ull /* "HBSALIAS" */
+#define PORT_ALIAS_MIN_SHIFT 20u
+#define PORT_ALIAS_MAX_SHIFT 40u
+
+typedef struct port_alias_hdr {
+  uint64_t magic;
+  uint64_t len;       /* the reservation's aligned length (a power of two) */
+  uint64_t stride;
+  uint32_t count, luns;
+  char who[24];
+} port_alias_hdr_t;
+
+/* the handler replaced by ours (process-wide, as signal dispositions are) */
+static struct sigaction port_alias_old_segv, port_alias_old_bus;
+static pthread_once_t port_alias_once = PTHREAD_ONCE_INIT;
+
+/* copies n bytes at remote address a of this process without faulting: 0, or -1 unreadable */
+static int port_alias_peek(uintptr_t a, void *out, size_t n) {
+  struct iovec local = {out, n}, remote = {(void *)a, n};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+static void port_alias_say(const char *text) {
+  size_t n = strlen(text);
+  while (n) {
+    ssize_t w = write(2, text, n);
+    if (w <= 0) return;
+    text += w;
+    n -= (size_t)w;
+  }
+}
+
+static void port_alias_chain(int sig, siginfo_t *si, void *uc) {
+  const struct sigaction *old = sig == SIGBUS ? &port_alias_old_bus : &port_alias_old_segv;
+  if (old->sa_flags & SA_SIGINFO) {
+    if (old->sa_sigaction) {
+      old->sa_sigaction(sig, si, uc);
+      return;
+    }
+  } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+    old->sa_handler(sig);
+    return;
+  }
+  /* the default action: let the faulting instruction run again without us */
+  signal(sig, SIG_DFL);
+}
+
+/* the faulting instruction: pc, "read"/"write" (x86-64; elsewhere 0 / "touch"), and the
+ * " at pc ... names the call site" tail of a report */
+static void port_fault_site(void *ucv, const char **kind, char *tail, size_t n) {
+  uintptr_t pc = 0;
+  *kind = "touch";
+#if defined(__x86_64__)
+  const ucontext_t *uc = ucv;
+  pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+  *kind = (uc->uc_mcontext.gregs[REG_ERR] & 2) ? "write" : "read";
+#else
+  (void)ucv;
+#endif
+  Dl_info di;
+  memset(&di, 0, sizeof di);
+  int have = pc && dladdr((void *)pc, &di) && di.dli_fname;
+  unsigned long off = have ? (unsigned long)(pc - (uintptr_t)di.dli_fbase) : 0ul;
+  snprintf(tail, n, "at pc %p (%s+0x%lx%s%s; addr2line -f -e %s 0x%lx names the call site)",
+           (void *)pc, have ? di.dli_fname : "?", off, have && di.dli_sname ? " " : "",
+           have && di.dli_sname ? di.dli_sname : "", have ? di.dli_fname : "?", off);
+}
+
+static void port_alias_fault(int sig, siginfo_t *si, void *ucv) {
+  uintptr_t a = (uintptr_t)si->si_addr;
+  char msg[640], site[320];
+  const char *kind;
+  /* a register window: the miniport dereferenced its device base instead of calling the
+   * port's register routines */
+  port_map_hdr_t mh;
+  uintptr_t mb = a & ~(uintptr_t)(PORT_WINDOW - 1);
+  if (port_alias_peek(mb, &mh, sizeof mh) == 0 && mh.magic == PORT_MAP_MAGIC &&
+      a >= mb + 4096u && a - mb - 4096u < PORT_MAX_MAPPED) {
+    port_fault_site(ucv, &kind, site, sizeof site);
+    snprintf(msg, sizeof msg,
+             "hbasim verifier: REGISTER_DEREFERENCE: miniport %s of its %s base + 0x%llx "
+             "(physical 0x%llx) by pointer, not through the port's register routines; %s\n",
+             kind, mh.io ? "port I/O" : "memory", (unsigned long long)(a - mb - 4096u),
+             (unsigned long long)(mh.phys + (a - mb - 4096u)), site);
+    port_alias_say(msg);
+    port_alias_chain(sig, si, ucv);
+    return;
+  }
+  for (unsigned sh = PORT_ALIAS_MIN_SHIFT; sh <= PORT_ALIAS_MAX_SHIFT; sh++) {
+    uintptr_t base = a & ~(((uintptr_t)1 << sh) - 1);
+    port_alias_hdr_t h;
+    if (port_alias_peek(base, &h, sizeof h) != 0 || h.magic != PORT_ALIAS_MAGIC ||
+        h.len != ((uint64_t)1 << sh) || a - base >= h.stride * h.count)
+      continue;
+    uint64_t off = a - base, win = off / h.stride, in = off % h.stride;
+    port_fault_site(ucv, &kind, site, sizeof site);
+    h.who[sizeof h.who - 1] = '\0';
+    snprintf(msg, sizeof msg,
+             "hbasim verifier: MAPBUFFERS_TOUCH: %s miniport %s of the unmapped DataBuffer of "
+             "target %u LUN %u (window byte %llu, %s) %s\n",
+             h.who, kind, (unsigned)(win / h.luns), (unsigned)(win % h.luns),
+             (unsigned long long)(in >= 4096u ? in - 4096u : 0),
+             in >= 4096u ? "inside the alias" : "in the guard page before it", site);
+    port_alias_say(msg);
+    break;
+  }
+  port_alias_chain(sig, si, ucv);
+}
+
+static void port_alias_install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = port_alias_fault;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &port_alias_old_segv);
+  sigaction(SIGBUS, &sa, &port_alias_old_bus);
+}
+
+static void port_fault_report_install(void) {
+  pthread_once(&port_alias_once, port_alias_install);
+}
+
+int port_alias_map(port_alias_t *a, const char *who, size_t stride, unsigned targets,
+                   unsigned luns) {
+  memset(a, 0, sizeof *a);
+  if (!stride || stride % 4096u || !targets || !luns) return -1;
+  size_t len = stride * targets * luns;
+  unsigned sh = PORT_ALIAS_MIN_SHIFT;
+  while (((size_t)1 << sh) < len && sh < PORT_ALIAS_MAX_SHIFT) sh++;
+  size_t align = (size_t)1 << sh;
+  if (align < len) return -1;
+  size_t res_len = 2 * align;
+  char *res = mmap(NULL, res_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (res == MAP_FAILED) return -1;
+  char *base = (char *)(((uintptr_t)res + align - 1) & ~(uintptr_t)(align - 1));
+  if (mprotect(base, 4096, PROT_READ | PROT_WRITE)) {
+    munmap(res, res_len);
+    return -1;
+  }
+  port_alias_hdr_t *h = (port_alias_hdr_t *)(void *)base;
+  h->magic = PORT_ALIAS_MAGIC;
+  h->len = align;
+  h->stride = stride;
+  h->count = targets * luns;
+  h->luns = luns;
+  snprintf(h->who, sizeof h->who, "%s", who ? who : "port");
+  mprotect(base, 4096, PROT_READ);
+  port_fault_report_install();
+  a->res = res;
+  a->res_len = res_len;
+  a->base = base;
+  a->stride = stride;
+  a->count = targets * luns;
+  return 0;
+}
+
+void port_alias_unmap(port_alias_t *a) {
+  if (a && a->res) munmap(a->res, a->res_len);
+  if (a) memset(a, 0, sizeof *a);
 }

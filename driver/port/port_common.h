@@ -70,6 +70,39 @@ ULONG port_srb_accept(PSCSI_REQUEST_BLOCK Srb, void *ext, void *req);
  * contiguous from there to the buffer's end; 0 when v is not in b. */
 uint64_t port_buf_pa(const hostmem_buf_t *b, uintptr_t v, ULONG *len);
 
+/* The no-access DataBuffer windows of a port (MapBuffers FALSE / STOR_MAP_*): one PROT_NONE
+ * reservation of `count` windows of `stride` bytes each (a window's first page is a guard; the
+ * alias of a buffer is window + PAGE_SIZE + the buffer's page offset). The reservation is
+ * aligned to a power of two at least its length and its first page (window 0's guard) is a
+ * read-only header naming the port, so that a fault inside is attributed from the address
+ * alone: the first reservation installs a SIGSEGV/SIGBUS handler that prints
+ *   hbasim verifier: MAPBUFFERS_TOUCH: <port> miniport <read|write|touch> of the unmapped
+ *   DataBuffer of target T LUN L (window byte N, ...) at pc <pc> (<module>+<offset> [symbol];
+ *   addr2line -f -e <module> <offset> names the call site)
+ * -- the call site -- and then hands the signal on to the handler it replaced (the
+ * sanitizer's, with its stack trace, or the default: the process ends, as a bugcheck would).
+ * The handler is process-wide (installed once, by the first alias or register window); it
+ * keeps no list of ports. A fault in a register window (port_window_map: the miniport
+ * dereferenced its device base) is reported the same way as REGISTER_DEREFERENCE with the
+ * register's offset and physical address. */
+typedef struct port_alias {
+  void *res;          /* the reservation (munmap'd by port_alias_unmap) */
+  size_t res_len;
+  char *base;         /* window 0 (its first page is the header) */
+  size_t stride;
+  unsigned count;
+} port_alias_t;
+
+/* 0, or -1 (no address space). `who` names the port in reports (copied, up to 23 chars);
+ * window i is target i / luns, LUN i % luns. */
+int  port_alias_map(port_alias_t *a, const char *who, size_t stride, unsigned targets,
+                    unsigned luns);
+void port_alias_unmap(port_alias_t *a);
+/* The alias of a buffer at real_va for window i. */
+static inline void *port_alias_at(const port_alias_t *a, unsigned i, const void *real_va) {
+  return a->base + (size_t)i * a->stride + 4096u + ((uintptr_t)real_va & 4095u);
+}
+
 /* Interrupt latencies a port records (cycles from an IRQ's rise to the miniport's ISR): min,
  * max, sum and count always, and every value while memory lasts (for medians). Zero it to
  * start; port_latency_free releases it. */

@@ -79,8 +79,7 @@ struct sp_port {
   hostmem_buf_t *uncached;
   /* MapBuffers FALSE: one inaccessible alias window per LU for the DataBuffer the miniport
    * sees */
-  char *alias;
-  size_t alias_len, alias_stride;
+  port_alias_t alias;
   /* HAL */
   PDEVICE_OBJECT dev;
   PDMA_ADAPTER adapter;
@@ -328,7 +327,7 @@ static void port_free(sp_port_t *p) {
   if (p->sense_buf) hostmem_buf_free(m, p->sense_buf);
   if (p->uncached) hostmem_buf_free(m, p->uncached);
   for (unsigned i = 0; i < p->nmaps; i++) port_window_unmap(&p->map[i]);
-  if (p->alias) munmap(p->alias, p->alias_len);
+  port_alias_unmap(&p->alias);
   if (p->devext) free((char *)p->devext - 16);
   port_latency_free(&p->lat);
   free(p);
@@ -472,18 +471,14 @@ ULONG ScsiPortInitialize(PVOID Argument1, PVOID Argument2,
     if (!c->MapBuffers) {
       ULONG maxlen = c->MaximumTransferLength == SP_UNINITIALIZED_VALUE ? 1u << 20
                                                                        : c->MaximumTransferLength;
-      p->alias_stride = ((size_t)maxlen + 3u * PAGE_SIZE) & ~(size_t)(PAGE_SIZE - 1);
-      p->alias_len = p->alias_stride * SP_TARGETS * SP_LUNS;
-      void *a = mmap(NULL, p->alias_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
-      if (a == MAP_FAILED) {
+      size_t stride = ((size_t)maxlen + 3u * PAGE_SIZE) & ~(size_t)(PAGE_SIZE - 1);
+      if (port_alias_map(&p->alias, "SCSI Port", stride, SP_TARGETS, SP_LUNS) != 0) {
         fprintf(stderr, "ScsiPortInitialize: cannot reserve the unmapped DataBuffer window\n");
         sys->nports--;
         sys->port[sys->nports] = NULL;
         port_free(p);
         continue;
       }
-      p->alias = a;
     }
     for (unsigned t = 0; t < SP_TARGETS; t++)
       for (unsigned l = 0; l < SP_LUNS; l++)
@@ -640,11 +635,10 @@ static void start_next(sp_port_t *p) {
     lu->active = r;
     r->active = 1;
     r->srb->SrbFlags |= SRB_FLAGS_IS_ACTIVE;
-    if (p->alias && r->mdl && !r->real_va) {
+    if (p->alias.base && r->mdl && !r->real_va) {
       /* MapBuffers FALSE: the miniport gets an address it cannot touch, same page offset */
       r->real_va = r->srb->DataBuffer;
-      r->srb->DataBuffer = p->alias + (size_t)(lu->target * SP_LUNS + lu->lun) * p->alias_stride +
-                           PAGE_SIZE + BYTE_OFFSET(r->real_va);
+      r->srb->DataBuffer = port_alias_at(&p->alias, lu->target * SP_LUNS + lu->lun, r->real_va);
     }
     p->ready = 0;
     p->st.srbs_started++;

@@ -93,8 +93,7 @@ struct stp_port {
   PHYSICAL_ADDRESS unc_pa;
   ULONG unc_len;
   /* no-access DataBuffer aliases, one window per LU */
-  char *alias;
-  size_t alias_len, alias_stride;
+  port_alias_t alias;
   /* HAL */
   PDEVICE_OBJECT dev;
   PDMA_ADAPTER adapter;
@@ -354,7 +353,7 @@ static void port_free(stp_port_t *p) {
   if (p->sense_mdl) IoFreeMdl(p->sense_mdl);
   if (p->sense_buf) hostmem_buf_free(sim_mem(s), p->sense_buf);
   for (unsigned i = 0; i < p->nmaps; i++) port_window_unmap(&p->map[i]);
-  if (p->alias) munmap(p->alias, p->alias_len);
+  port_alias_unmap(&p->alias);
   if (p->devext) free((char *)p->devext - 16);
   port_latency_free(&p->lat);
   free(p);
@@ -488,14 +487,12 @@ ULONG StorPortInitialize(PVOID Argument1, PVOID Argument2,
       if (p->sense_mdl) MmBuildMdlForNonPagedPool(p->sense_mdl);
     }
     if (c->MapBuffers != STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE) {
-      p->alias_stride = ((size_t)c->MaximumTransferLength + 3u * PAGE_SIZE) &
-                        ~(size_t)(PAGE_SIZE - 1);
-      p->alias_len = p->alias_stride * STP_TARGETS * STP_LUNS;
-      void *a = mmap(NULL, p->alias_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
-      p->alias = a == MAP_FAILED ? NULL : a;
+      size_t stride = ((size_t)c->MaximumTransferLength + 3u * PAGE_SIZE) &
+                      ~(size_t)(PAGE_SIZE - 1);
+      (void)port_alias_map(&p->alias, "Storport", stride, STP_TARGETS, STP_LUNS);
     }
-    int ok = p->sense_mdl && (p->alias || c->MapBuffers == STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE);
+    int ok = p->sense_mdl &&
+             (p->alias.base || c->MapBuffers == STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE);
     for (unsigned t = 0; t < STP_TARGETS && ok; t++)
       for (unsigned l = 0; l < STP_LUNS && ok; l++)
         if (hw->SpecificLuExtensionSize &&
@@ -682,14 +679,14 @@ static void dispatch(stp_port_t *p, stp_req_t *r) {
   PSCSI_REQUEST_BLOCK srb = r->srb;
   stp_lu_t *lu = r->lu;
   UCHAR mb = p->cfg.MapBuffers;
-  int hide = r->mdl && p->alias &&
+  int hide = r->mdl && p->alias.base &&
              (mb == STOR_MAP_NO_BUFFERS ||
               ((mb == STOR_MAP_NON_READ_WRITE_BUFFERS || mb == STOR_MAP_ALL_BUFFERS) &&
                srb->Function == SRB_FUNCTION_EXECUTE_SCSI && is_read_write(srb->Cdb[0])));
   if (hide && !r->real_va) {
     size_t i = (size_t)(lu - &p->lu[0][0]);
     r->real_va = srb->DataBuffer;
-    srb->DataBuffer = p->alias + i * p->alias_stride + PAGE_SIZE + BYTE_OFFSET(r->real_va);
+    srb->DataBuffer = port_alias_at(&p->alias, (unsigned)i, r->real_va);
   }
   r->state = RQ_MINIPORT;
   srb->SrbFlags |= SRB_FLAGS_IS_ACTIVE;

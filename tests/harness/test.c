@@ -4,11 +4,13 @@
  * test_run creates on its stack and hands to the test function. */
 #include "test.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define REASON_MAX 600
@@ -308,4 +310,41 @@ int test_run(const test_suite_t *suite, const test_def_t *def, const test_option
   printf("PASS %s (%" PRIu64 " cycles)\n", t.name, cycles);
   fflush(stdout);
   return 0;
+}
+
+int test_run_child(void (*fn)(void *ctx), void *ctx, char *out, size_t cap) {
+  int fds[2];
+  if (!fn || !out || !cap || pipe(fds) != 0) return -1;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    dup2(fds[1], 2);
+    close(fds[1]);
+    fn(ctx);
+    _exit(0);
+  }
+  close(fds[1]);
+  size_t n = 0;
+  char sink[256];
+  for (;;) {
+    char *dst = n + 1 < cap ? out + n : sink;
+    size_t room = n + 1 < cap ? cap - 1 - n : sizeof sink;
+    ssize_t r = read(fds[0], dst, room);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    if (dst != sink) n += (size_t)r;
+  }
+  out[n] = '\0';
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return status;
 }

@@ -73,6 +73,12 @@ void test_sim_destroy(test_ctx_t *t, sim_t *s);
 /* A line in the test log ("log: ..."), prefixed with the current cycle when a sim exists. */
 void test_log(test_ctx_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Runs fn(ctx) in a child process (fork) whose stderr is captured: up to cap - 1 bytes into
+ * out, NUL-terminated. The child ends with _exit(0) when fn returns. Returns the child's wait
+ * status (waitpid), or -1 when the pipe or fork failed. For behaviour that ends a process
+ * (a fault a verifier reports before the process dies). */
+int test_run_child(void (*fn)(void *ctx), void *ctx, char *out, size_t cap);
+
 /* Non-zero when the test runs with -v (tests may log more). */
 int test_verbose(const test_ctx_t *t);
 

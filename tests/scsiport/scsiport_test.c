@@ -43,6 +43,10 @@ typedef struct tm_knobs {
   int bad_status;           /* complete with SRB_STATUS_PENDING */
   int find_not_found;       /* HwScsiFindAdapter says SP_RETURN_NOT_FOUND */
   int unmapped;             /* MapBuffers FALSE */
+  int touch;                /* HwScsiStartIo reads the first byte of DataBuffer (a bug when
+                               MapBuffers is FALSE) */
+  int deref_registers;      /* HwScsiStartIo reads STATUS through the register pointer itself
+                               (a bug: only ScsiPortReadRegister* reach the device) */
   int int_callbacks;        /* HwScsiStartIo asks for CallDisableInterrupts; that routine for
                                CallEnableInterrupts */
   unsigned disable_cb_irql, enable_cb_irql, disable_cbs, enable_cbs;
@@ -209,6 +213,14 @@ static BOOLEAN tm_startio(PVOID ext, PSCSI_REQUEST_BLOCK srb) {
   }
   e->srb = srb;
   if (srb->DataTransferLength) e->k->seen_data_buffer = srb->DataBuffer;
+  if (e->k->deref_registers) {
+    volatile ULONG status = *(volatile PULONG)(e->regs + HBA_STATUS);   /* the bug under test */
+    (void)status;
+  }
+  if (e->k->touch && srb->DataTransferLength) {
+    volatile UCHAR first = *(volatile PUCHAR)srb->DataBuffer;   /* the bug under test */
+    (void)first;
+  }
   e->k->srb_lookup_ok = ScsiPortGetSrb(ext, srb->PathId, srb->TargetId, srb->Lun,
                                        SP_UNTAGGED) == srb;
   if (e->k->int_callbacks) ScsiPortNotification(CallDisableInterrupts, ext, tm_disable_cb);
@@ -954,38 +966,87 @@ static void interrupt_callbacks(test_ctx_t *t) {
   rig_done(t, &r);
 }
 
-/* a miniport that touches an unmapped DataBuffer (MapBuffers FALSE) faults: shown in a child
- * process, which must not survive the read */
+/* a miniport that touches an unmapped DataBuffer (MapBuffers FALSE) in its HwScsiStartIo: the
+ * access faults and the port's handler reports it -- MAPBUFFERS_TOUCH, the port, the LU, read,
+ * and the call site (pc, module + offset) -- before the process ends (as Windows would
+ * bugcheck); run in a child process */
+typedef struct touch_run { rig_t *r; req_t *q; } touch_run_t;
+static void touch_child(void *ctx) {
+  touch_run_t *x = ctx;
+  x->r->k.touch = 1;
+  if (sp_execute(x->r->port, &x->q->srb, x->q->mdl, req_done, x->q) == STATUS_PENDING)
+    (void)sim_wait_until(x->r->s, req_is_done, x->q, TM_BOUND);
+}
 static void unmapped_touch_faults(test_ctx_t *t) {
   rig_t r;
   rig_base(t, &r);
   r.k.unmapped = 1;
   rig_start(t, &r, NULL);
   clear_ua(t, &r);
-  write_read(t, &r, 5, 1, HOSTMEM_PLACE_BELOW_16M);
-  REQUIRE(t, r.k.seen_data_buffer != NULL, "the miniport saw a DataBuffer");
-  fflush(NULL);
-  pid_t pid = fork();
-  REQUIRE(t, pid >= 0, "fork");
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 2); /* the sanitizer's SEGV report is expected */
-    volatile uint8_t v = *(volatile uint8_t *)r.k.seen_data_buffer;
-    (void)v;
-    _exit(0); /* survived: the buffer was touchable */
-  }
-  int status = 0;
-  REQUIRE(t, waitpid(pid, &status, 0) == pid, "waitpid");
+  req_t q;
+  req_prepare(t, &r, &q, SCSIOP_READ, 7, 2, HOSTMEM_PLACE_BELOW_16M, 0);
+  touch_run_t x = {&r, &q};
+  char out[4096];
+  int status = test_run_child(touch_child, &x, out, sizeof out);
+  REQUIRE(t, status != -1, "test_run_child");
+  const char *nl = strchr(out, '\n');
+  test_log(t, "the child's report: %.*s", nl ? (int)(nl - out) : (int)strlen(out), out);
   CHECK(t, !(WIFEXITED(status) && WEXITSTATUS(status) == 0),
-        "touching the unmapped DataBuffer did not fault (status 0x%x)", status);
+        "touching the unmapped DataBuffer did not end the process (status 0x%x)", status);
+  char want[96];
+  snprintf(want, sizeof want, "MAPBUFFERS_TOUCH: SCSI Port miniport read of the unmapped "
+           "DataBuffer of target %u LUN 0", (unsigned)TM_ID);
+  CHECK(t, strstr(out, want) != NULL, "no report \"%s\" in: %s", want, out);
+  CHECK(t, strstr(out, "window byte 0, inside the alias") != NULL, "the byte: %s", out);
+  CHECK(t, strstr(out, " at pc 0x") != NULL && strstr(out, "hbasim_tests+0x") != NULL,
+        "the call site: %s", out);
+  req_free(&r, &q);
+  rig_done(t, &r);
+}
+
+/* a miniport that reads a register through its device base pointer instead of
+ * ScsiPortReadRegisterUlong: the window faults and the port's handler names the register
+ * (offset and physical address) and the call site; in a child process */
+static void deref_child(void *ctx) {
+  touch_run_t *x = ctx;
+  x->r->k.deref_registers = 1;
+  if (sp_execute(x->r->port, &x->q->srb, x->q->mdl, req_done, x->q) == STATUS_PENDING)
+    (void)sim_wait_until(x->r->s, req_is_done, x->q, TM_BOUND);
+}
+static void register_dereference_reported(test_ctx_t *t) {
+  rig_t r;
+  rig_base(t, &r);
+  rig_start(t, &r, NULL);
+  clear_ua(t, &r);
+  req_t q;
+  req_prepare(t, &r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_BELOW_16M, 0);
+  touch_run_t x = {&r, &q};
+  char out[4096];
+  int status = test_run_child(deref_child, &x, out, sizeof out);
+  REQUIRE(t, status != -1, "test_run_child");
+  const char *nl = strchr(out, '\n');
+  test_log(t, "the child's report: %.*s", nl ? (int)(nl - out) : (int)strlen(out), out);
+  CHECK(t, !(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+        "dereferencing the register base did not end the process (status 0x%x)", status);
+  char want[128];
+  snprintf(want, sizeof want, "REGISTER_DEREFERENCE: miniport read of its memory base + 0x%x "
+           "(physical 0x%x)", (unsigned)HBA_STATUS, (unsigned)(HBA_BASE + HBA_STATUS));
+  CHECK(t, strstr(out, want) != NULL, "no report \"%s\" in: %s", want, out);
+  CHECK(t, strstr(out, " at pc 0x") != NULL && strstr(out, "hbasim_tests+0x") != NULL,
+        "the call site: %s", out);
+  req_free(&r, &q);
   rig_done(t, &r);
 }
 
 static const test_def_t scsiport_tests[] = {
+  {"register_dereference_reported", register_dereference_reported, 0, 0,
+   "a miniport reading a register by pointer faults, reported with register and call site "
+   "(child process)"},
   {"interrupt_callbacks", interrupt_callbacks, TEST_F_RANDOM, 0,
    "CallDisableInterrupts at DISPATCH then CallEnableInterrupts; ScsiPortGetSrb; data right"},
   {"unmapped_touch_faults", unmapped_touch_faults, 0, 0,
-   "MapBuffers FALSE: a miniport touching DataBuffer faults (shown in a child process)"},
+   "MapBuffers FALSE: HwScsiStartIo touching DataBuffer faults, reported with LU and call "
+   "site (in a child process)"},
   {"unmapped_data_buffer", unmapped_data_buffer, TEST_F_RANDOM, 0,
    "MapBuffers FALSE: the miniport's DataBuffer is a no-access alias; data still moves"},
   {"init_config", init_config, 0, 0,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "hal_dma.h"
 #include "hba_regs.h"
@@ -39,6 +40,8 @@ typedef struct ts_knobs {
   int dma32;                /* ConfigInfo->Dma32BitAddresses (else a 24-bit device) */
   int dma_started;          /* set HwDmaStarted (a Storport error) */
   int refuse_inquiry;       /* HwStorBuildIo completes INQUIRY itself and returns FALSE */
+  int touch;                /* HwStorBuildIo writes the first byte of DataBuffer (a bug for a
+                               READ/WRITE under STOR_MAP_NON_READ_WRITE_BUFFERS) */
   /* what the miniport saw */
   PORT_CONFIGURATION_INFORMATION seen_cfg;
   ACCESS_RANGE seen_range0;
@@ -144,6 +147,7 @@ static BOOLEAN ts_buildio(PVOID ext, PSCSI_REQUEST_BLOCK srb) {
   }
   if (!srb->DataTransferLength) return TRUE;
   e->k->seen_data_buffer = srb->DataBuffer;
+  if (e->k->touch) *(volatile PUCHAR)srb->DataBuffer = 0x5A;   /* the bug under test */
   e->k->seen_system_address = NULL;
   StorPortGetSystemAddress(ext, srb, &e->k->seen_system_address);
   PSTOR_SCATTER_GATHER_LIST sg = StorPortGetScatterGatherList(ext, srb);
@@ -765,6 +769,51 @@ static void map_buffers(test_ctx_t *t) {
   }
 }
 
+/* a miniport that writes into a READ's DataBuffer (STOR_MAP_NON_READ_WRITE_BUFFERS: not mapped)
+ * in its HwStorBuildIo: the access faults and the port's handler reports it -- MAPBUFFERS_TOUCH,
+ * Storport, the LU, write, the byte, and the call site -- before the process ends; run in a
+ * child process. The same miniport touching an INQUIRY buffer (mapped) is fine. */
+typedef struct touch_run { rig_t *r; req_t *q; } touch_run_t;
+static void touch_child(void *ctx) {
+  touch_run_t *x = ctx;
+  x->r->k.touch = 1;
+  if (stp_execute(x->r->port, &x->q->srb, x->q->mdl, req_done, x->q) == STATUS_PENDING)
+    (void)sim_wait_until(x->r->s, req_is_done, x->q, TS_BOUND);
+}
+static void touch_reported(test_ctx_t *t) {
+  rig_t r;
+  rig_base(t, &r);
+  r.k.map_buffers = STOR_MAP_NON_READ_WRITE_BUFFERS;
+  rig_start(t, &r, NULL);
+  clear_ua(t, &r);
+  req_t q;
+  req_prepare(t, &r, &q, SCSIOP_READ, 0, 2, HOSTMEM_PLACE_SCATTERED, 24);
+  touch_run_t x = {&r, &q};
+  char out[4096];
+  int status = test_run_child(touch_child, &x, out, sizeof out);
+  REQUIRE(t, status != -1, "test_run_child");
+  const char *nl = strchr(out, '\n');
+  test_log(t, "the child's report: %.*s", nl ? (int)(nl - out) : (int)strlen(out), out);
+  CHECK(t, !(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+        "writing the unmapped DataBuffer did not end the process (status 0x%x)", status);
+  char want[96];
+  snprintf(want, sizeof want, "MAPBUFFERS_TOUCH: Storport miniport write of the unmapped "
+           "DataBuffer of target %u LUN 0", (unsigned)TS_ID);
+  CHECK(t, strstr(out, want) != NULL, "no report \"%s\" in: %s", want, out);
+  CHECK(t, strstr(out, "window byte 24, inside the alias") != NULL, "the byte: %s", out);
+  CHECK(t, strstr(out, " at pc 0x") != NULL && strstr(out, "hbasim_tests+0x") != NULL,
+        "the call site: %s", out);
+  req_free(&r, &q);
+  /* the parent goes on: INQUIRY's buffer is mapped, the touching miniport is within its rights */
+  r.k.touch = 1;
+  req_prepare(t, &r, &q, SCSIOP_INQUIRY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
+  req_run(t, &r, &q);
+  CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
+  CHECK_EQ(t, ((UCHAR *)q.srb.DataBuffer)[0] & 0x1F, 0);   /* the device's byte won */
+  req_free(&r, &q);
+  rig_done(t, &r);
+}
+
 /* a list asked for after its SRB completed: reported (the READ goes through port_if_t, the
  * class layer's path) */
 static void sg_after_completion(test_ctx_t *t) {
@@ -994,6 +1043,9 @@ static void srb_timeout(test_ctx_t *t) {
 }
 
 static const test_def_t storport_tests[] = {
+  {"touch_reported", touch_reported, 0, 0,
+   "NON_READ_WRITE_BUFFERS: a miniport writing a READ's DataBuffer faults, reported with LU, "
+   "byte and call site (child process); INQUIRY's buffer may be touched"},
   {"init_config", init_config, 0, 0,
    "StorPortInitialize: ConfigInfo, bus-master adapter, uncached extension, HwDmaStarted check"},
   {"read_write", read_write, TEST_F_RANDOM, 0,
