@@ -76,6 +76,7 @@ typedef struct sg_rec {
   sg_state_t state;
   PSCATTER_GATHER_LIST list;  /* HAL-allocated (Get) or the caller's buffer (Build) */
   int caller_buffer;
+  SCATTER_GATHER_ELEMENT *snap; /* Build: the list as delivered, checked at the Put */
   PMDL mdl;
   int write;
   PDEVICE_OBJECT dev;
@@ -688,6 +689,10 @@ static void sg_run(sg_rec_t *r, unsigned first) {
     r->list->Elements[i].Reserved = 0;
   }
   r->state = SG_LIVE;
+  if (r->caller_buffer && r->n) {
+    r->snap = malloc((size_t)r->n * sizeof *r->snap);
+    if (r->snap) memcpy(r->snap, r->list->Elements, (size_t)r->n * sizeof *r->snap);
+  }
   unsigned old = sim_irql(m->sim);
   int raised = old < SIM_DISPATCH_LEVEL;
   if (raised) old = sim_raise_irql(m->sim, SIM_DISPATCH_LEVEL);
@@ -697,6 +702,7 @@ static void sg_run(sg_rec_t *r, unsigned first) {
 
 static void sg_rec_free(sg_rec_t *r) {
   if (!r->caller_buffer) free(r->list);
+  free(r->snap);
   free(r->pieces);
   free(r);
 }
@@ -837,6 +843,13 @@ static void sg_put(hal_adapter_t *ad, site_t st, PSCATTER_GATHER_LIST l, BOOLEAN
   if ((write ? 1 : 0) != r->write)
     VF(m, st, HAL_VF_FLUSH_MISMATCH, R, "WriteToDevice %s, the list was built %s: handled "
        "as built", write ? "TRUE" : "FALSE", r->write ? "TRUE" : "FALSE");
+  if (r->snap && (r->list->NumberOfElements != r->n ||
+                 memcmp(r->list->Elements, r->snap, (size_t)r->n * sizeof *r->snap) != 0))
+    VF(m, st, HAL_VF_SG_BUFFER_CHANGED, R, "the list in ScatterGatherBuffer %p changed since "
+       "it was delivered: the buffer was freed or reused before this Put (put as built)",
+       (void *)l);
+  free(r->snap);
+  r->snap = NULL;
   pieces_unmap(m, r->pieces, r->n);
   if (!r->write) pieces_copy_back(m, r->mdl, r->pieces, r->n);
   sg_pool_release(m, r);

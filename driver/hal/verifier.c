@@ -111,6 +111,9 @@ static const kind_info_t kinds[HAL_VF_NKINDS] = {
   [HAL_VF_SG_LIST_FOREIGN] = {"SG_LIST_FOREIGN",
                                 "PutScatterGatherList only of a list this adapter's "
                                 "GetScatterGatherList / BuildScatterGatherList made"},
+  [HAL_VF_SG_BUFFER_CHANGED] = {"SG_BUFFER_CHANGED",
+                                  "a BuildScatterGatherList buffer holds its list unchanged "
+                                  "until the Put: not freed or reused before it"},
   [HAL_VF_COMMON_BUFFER_FREED_TWICE] = {"COMMON_BUFFER_FREED_TWICE",
                                           "FreeCommonBuffer only of a live buffer of this "
                                           "adapter: freed twice (0xE6/0x03)"},

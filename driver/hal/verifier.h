@@ -47,6 +47,9 @@ typedef enum hal_vf_kind {
   HAL_VF_SG_LIST_PUT_TWICE,     /* PutScatterGatherList of a list already put (0x06) */
   HAL_VF_SG_LIST_LEAKED,        /* PutDmaAdapter with scatter/gather lists not put (0x0A) */
   HAL_VF_SG_LIST_FOREIGN,       /* PutScatterGatherList of a list this adapter never built */
+  HAL_VF_SG_BUFFER_CHANGED,     /* PutScatterGatherList of a list built into the caller's
+                                   ScatterGatherBuffer whose contents changed meanwhile: the
+                                   buffer was freed or reused before the Put */
   HAL_VF_COMMON_BUFFER_FREED_TWICE, /* FreeCommonBuffer of a buffer not allocated (0x03) */
   HAL_VF_COMMON_BUFFER_LEAKED,  /* PutDmaAdapter with common buffers not freed (0x07) */
   /* Storport (driver/storport, docs/storport.md) */

@@ -461,6 +461,27 @@ static void build_into_caller_buffer(test_ctx_t *t) {
   dev_write_list(t, &e, g.list, data);
   sg_put(&e, g.list, 0);
   CHECK(t, memcmp(hb.b->va, data, len) == 0, "buffer after Put");
+  CHECK_EQ(t, hal_vf_count(e.vf, HAL_VF_SG_BUFFER_CHANGED), 0u);
+
+  /* the caller reuses its buffer while the list is live (as if freed and allocated again):
+   * the Put reports SG_BUFFER_CHANGED and still puts the list as built (the bounced bytes
+   * reach the caller's pages) */
+  memset(&g, 0, sizeof g);
+  g.sim = e.s;
+  old = sim_raise_irql(e.s, SIM_DISPATCH_LEVEL);
+  CHECK_EQ(t, HalBuildScatterGatherList(e.a, e.dev, hb.mdl, hb.b->va, len, sg_exec, &g, FALSE,
+                                        buf, size),
+           STATUS_SUCCESS);
+  sim_lower_irql(e.s, old);
+  REQUIRE_EQ(t, g.calls, 1);
+  uint8_t *data2 = random_bytes(t, len, 3);
+  dev_write_list(t, &e, g.list, data2);
+  memset(buf, 0x6B, size);   /* the buffer's new owner writes it */
+  hal_vf_expect(e.vf, HAL_VF_SG_BUFFER_CHANGED, 1);
+  sg_put(&e, (PSCATTER_GATHER_LIST)buf, 0);
+  CHECK_EQ(t, hal_vf_count(e.vf, HAL_VF_SG_BUFFER_CHANGED), 1u);
+  CHECK(t, memcmp(hb.b->va, data2, len) == 0, "the data reached the buffer after the Put");
+  free(data2);
   free(data);
   free(buf);
   ht_buf_free(e.s, &hb);
@@ -797,7 +818,8 @@ static const test_def_t hal_sg_tests[] = {
      "them; above the maximum STATUS_INSUFFICIENT_RESOURCES"},
     {"build_into_caller_buffer", build_into_caller_buffer, 0, 100000,
      "CalculateScatterGatherList's size; BuildScatterGatherList BUFFER_TOO_SMALL one byte "
-     "short, else the list in the caller's buffer"},
+     "short, else the list in the caller's buffer; the buffer reused before the Put: "
+     "SG_BUFFER_CHANGED"},
     {"verifier_kinds", verifier_kinds, 0, 100000,
      "SG list put twice, put by another adapter, leaked at PutDmaAdapter (reclaimed); common "
      "buffer freed twice and leaked"},
