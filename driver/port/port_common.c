@@ -392,3 +392,29 @@ void port_alias_unmap(port_alias_t *a) {
   if (a && a->res) munmap(a->res, a->res_len);
   if (a) memset(a, 0, sizeof *a);
 }
+
+/* ---- device extension, register window table --------------------------------------------- */
+
+#define PORT_DEVEXT_PREFIX 16u
+
+void *port_devext_alloc(void *owner, size_t size) {
+  char *m = calloc(1, PORT_DEVEXT_PREFIX + size + 16u);
+  if (!m) return NULL;
+  *(void **)(void *)m = owner;
+  return m + PORT_DEVEXT_PREFIX;
+}
+
+void *port_devext_owner(const void *ext) {
+  if (!ext) return NULL;
+  return *(void *const *)(const void *)((const char *)ext - PORT_DEVEXT_PREFIX);
+}
+
+void port_devext_free(void *ext) {
+  if (ext) free((char *)ext - PORT_DEVEXT_PREFIX);
+}
+
+char *port_window_add(port_window_t *map, unsigned *n, unsigned max, void *owner,
+                      uint64_t phys, uint32_t length, int io) {
+  if (*n >= max || port_window_map(&map[*n], owner, phys, length, io)) return NULL;
+  return map[(*n)++].base;
+}

@@ -38,6 +38,18 @@ void *port_window_owner(const volatile void *reg, int io, uint64_t *phys);
 void *port_window_find(const port_window_t *w, unsigned n, const volatile void *reg, int io,
                        uint64_t *phys);
 
+/* ScsiPortGetDeviceBase / StorPortGetDeviceBase: a new window in map[*n] (at most max) for
+ * owner; its base, or NULL when the table is full or port_window_map failed. */
+char *port_window_add(port_window_t *map, unsigned *n, unsigned max, void *owner,
+                      uint64_t phys, uint32_t length, int io);
+
+/* A miniport's device extension: `size` zeroed bytes preceded by the owning port's pointer
+ * (16 bytes, keeping the alignment), so that a routine given only the extension finds its
+ * port (port_devext_owner; the port checks the extension is its own). NULL out of memory. */
+void *port_devext_alloc(void *owner, size_t size);
+void *port_devext_owner(const void *ext);   /* NULL for NULL */
+void  port_devext_free(void *ext);
+
 /* One register access of size 1, 2 or 4 at physical address a: an APB transaction (memory),
  * or one sim_inb/sim_outb per byte (port I/O). Failures are sim errors naming `who`; a failed
  * read returns all ones. */

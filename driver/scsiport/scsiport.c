@@ -4,7 +4,13 @@
  * (ScsiPortIoMapTransfer -> MapTransfer -> HwScsiDmaStarted, ScsiPortFlushDma), SRB timeouts,
  * port-side autosense, register access as real APB transactions, and the verifier's SCSI
  * checks. No globals: everything hangs off the sp_system_t the DRIVER_OBJECT belongs to, and
- * a register pointer finds its port through the header page of its mapping. */
+ * a register pointer finds its port through the header page of its mapping.
+ *
+ * The request machinery Storport has too -- LU queues, round-robin start, done list, DPC,
+ * port autosense, the one-second tick, RequestTimerCall, miniport context, teardown -- is
+ * driver/port/port_queue.c; this file keeps what is SCSI Port's own: HwScsiStartIo's start
+ * rules, subordinate DMA (ScsiPortIoMapTransfer, ScsiPortFlushDma, the HwScsiDmaStarted
+ * window), interrupt enable/disable callbacks, the post-reset hold and the DDK entry points. */
 #include "scsiport.h"
 
 #include <inttypes.h>
@@ -16,49 +22,22 @@
 
 #include "hostmem.h"
 #include "port_common.h"
+#include "port_queue.h"
 #include "prng.h"
 #include "scsi.h"
 
 #define SP_MAGIC 0x5350525455ull          /* "SPRTU" */
-#define SP_TARGETS 8u
-#define SP_LUNS 8u
+#define SP_TARGETS PORT_TARGETS
+#define SP_LUNS PORT_LUNS
 #define SP_MAX_MAPPINGS 8u
 #define SP_SENSE_BYTES 255u
 #define SP_STREAM 0x5343534950ull          /* prng stream: "SCSIP" */
 
 /* ---- structures ------------------------------------------------------------------------- */
 
-typedef struct sp_req sp_req_t;
-typedef struct sp_lu sp_lu_t;
-
-struct sp_req {
-  PSCSI_REQUEST_BLOCK srb;
-  PMDL mdl;
-  sp_completion_fn done;
-  void *ctx;
-  sp_req_t *next;               /* LU queue / completion list */
-  sp_lu_t *lu;
-  int active;                   /* handed to HwScsiStartIo, not yet completed */
-  int completing;               /* RequestComplete seen, waiting for the DPC */
-  int timed_out;
-  ULONG timeout_left;           /* ticks */
-  void *srb_ext;
-  PVOID real_va;                /* MapBuffers FALSE: the caller's DataBuffer while the
-                                   miniport holds the SRB (it sees an inaccessible alias) */
-  hostmem_buf_t *srb_ext_buf;   /* NeedPhysicalAddresses: the SRB extension in host memory */
-  /* port-side autosense: the REQUEST SENSE the port issues for this request */
-  int is_sense;                 /* this request is the port's REQUEST SENSE */
-  sp_req_t *sense_for;          /* ... for that request */
-  SCSI_REQUEST_BLOCK sense_srb;
-};
-
-struct sp_lu {
-  UCHAR target, lun;
-  sp_req_t *head, *tail;        /* queued, not started */
-  sp_req_t *active;             /* untagged: at most one */
-  void *lu_ext;
-};
-
+/* a request and an LU are the common ones (port_queue.h): SCSI Port keeps nothing more */
+typedef port_req_t sp_req_t;
+typedef port_lu_t sp_lu_t;
 
 typedef enum { DMA_IDLE, DMA_PENDING, DMA_WAIT_CHANNEL, DMA_MAPPED_WAIT_START, DMA_STARTED }
     dma_state_t;
@@ -84,23 +63,11 @@ struct sp_port {
   PDEVICE_OBJECT dev;
   PDMA_ADAPTER adapter;
   ULONG map_regs_max;
-  /* LUs */
-  sp_lu_t lu[SP_TARGETS][SP_LUNS];
-  unsigned rr;                  /* round robin start for StartIo */
-  int ready;                    /* NextRequest seen: HwScsiStartIo may get another SRB */
-  int in_miniport;              /* a Hw* routine is running */
+  /* LUs, queues, done list, notifications, timers (port_queue.h) */
+  port_core_t core;
   int irq_connected;
   int ints_disabled;
-  /* notifications collected while the miniport ran, acted on in the DPC */
-  sp_req_t *done_head, *done_tail;
-  int want_next;
-  int reset_detected;
-  PHW_TIMER timer_routine;
-  ULONG timer_us;
-  int timer_requested;
-  int timer_id;
   PHW_INTERRUPT enable_cb, disable_cb;
-  int dpc_queued;
   /* subordinate DMA */
   dma_state_t dma;
   sp_req_t *dma_req;
@@ -117,14 +84,8 @@ struct sp_port {
   BOOLEAN next_write;
   int dma_start_timer;
   uint64_t dma_apb_at_map;
-  /* the port's one-second tick, running while requests are outstanding */
-  int tick_id;
   uint64_t reset_hold_until;    /* cycle before which no request is started after a reset */
-  /* sense buffer in host memory for the port's REQUEST SENSE */
-  hostmem_buf_t *sense_buf;
-  PMDL sense_mdl;
   sp_port_stats_t st;
-  port_latency_t lat;           /* ISR latencies */
 };
 
 struct sp_system {
@@ -150,11 +111,8 @@ static sp_system_t *sys_of(PVOID drv) {
 
 /* the port whose device extension this is (the miniport passes only the extension) */
 static sp_port_t *port_of(PVOID ext) {
-  if (!ext) return NULL;
-  sp_port_t *const *pp = (sp_port_t *const *)((char *)ext - 16);
-  sp_port_t *p = *pp;
-  if (!p || p->devext != ext) return NULL;
-  return p;
+  sp_port_t *p = port_devext_owner(ext);
+  return (p && p->devext == ext) ? p : NULL;
 }
 
 #define SP_VF(p, kind, routine, ...) \
@@ -165,47 +123,50 @@ static uint64_t tick_cycles(const sp_system_t *sys) {
 }
 
 static sp_lu_t *lu_of(sp_port_t *p, UCHAR path, UCHAR target, UCHAR lun) {
-  if (path != 0 || target >= SP_TARGETS || lun >= SP_LUNS) return NULL;
-  return &p->lu[target][lun];
+  return port_lu_at(&p->core, path, target, lun);
 }
 
-/* The port whose miniport routine is running on this thread: ScsiPortStallExecution and
- * ScsiPortQuerySystemTime take no extension, so this is how they find their simulation (as a
- * kernel finds the current processor). Saved and restored around every call into a miniport,
- * so interleaved simulations in one process each see their own. */
-static _Thread_local sp_port_t *sp_current_;
-
-typedef struct mp_ctx { sp_port_t *prev; unsigned irql; } mp_ctx_t;
-static mp_ctx_t mp_enter(sp_port_t *p) {
-  mp_ctx_t c = {sp_current_, 0};
-  sp_current_ = p;
-  p->in_miniport++;
-  return c;
-}
-static void mp_leave(sp_port_t *p, mp_ctx_t c) {
-  p->in_miniport--;
-  sp_current_ = c.prev;
-}
+/* miniport context (port_queue.h): the current port for ScsiPortStallExecution */
+typedef port_mp_frame_t mp_ctx_t;
+static mp_ctx_t mp_enter(sp_port_t *p) { return port_mp_enter(&p->core, 0); }
+static void mp_leave(sp_port_t *p, mp_ctx_t c) { port_mp_leave(&p->core, c); }
 /* a miniport routine synchronised with the ISR: at DIRQL */
 static mp_ctx_t call_sync_begin(sp_port_t *p) {
   unsigned irql = sim_raise_irql(p->sys->s, SIM_DIRQL);
-  mp_ctx_t c = mp_enter(p);
+  mp_ctx_t c = port_mp_enter(&p->core, 0);
   c.irql = irql;
+  c.raised = 1;
   return c;
 }
-static void call_sync_end(sp_port_t *p, mp_ctx_t c) {
-  mp_leave(p, c);
-  sim_lower_irql(p->sys->s, c.irql);
-}
+static void call_sync_end(sp_port_t *p, mp_ctx_t c) { port_mp_leave(&p->core, c); }
 
-static void dpc(sim_t *s, void *ctx);
 static void isr(sim_t *s, unsigned line, void *ctx);
-static void timer_fired(sim_t *s, void *ctx);
-static void queue_dpc(sp_port_t *p) {
-  if (p->dpc_queued) return;
-  if (sim_queue_dpc(p->sys->s, dpc, p) == 0) p->dpc_queued = 1;
-  else sim_error(p->sys->s, "scsiport: DPC queue full");
+static void queue_dpc(sp_port_t *p) { port_queue_dpc(&p->core); }
+
+static void process(sp_port_t *p);
+static void start_next(sp_port_t *p);
+static void ops_process(void *p) { process(p); }
+static void ops_start_next(void *p) { start_next(p); }
+static void ops_reset_bus(void *port) {
+  sp_port_t *p = port;
+  mp_ctx_t mc = call_sync_begin(p);
+  p->hw.HwResetBus(p->devext, 0);
+  call_sync_end(p, mc);
 }
+/* the tick completes r: its mapping is flushed in the DPC */
+static void ops_tick_completes(void *port, port_req_t *r) {
+  sp_port_t *p = port;
+  if (p->dma_req == r) p->dma_flush_requested = 1;
+}
+static const port_ops_t sp_ops = {
+  .req_size = sizeof(sp_req_t),
+  .sense_even = 1,
+  .process = ops_process,
+  .start_next = ops_start_next,
+  .reset_bus = ops_reset_bus,
+  .release = NULL,
+  .tick_completes = ops_tick_completes,
+};
 
 /* ---- system ----------------------------------------------------------------------------- */
 
@@ -261,7 +222,6 @@ sp_system_t *sp_system_create(sim_t *s, hal_machine_t *hal, const sp_system_conf
   return sys;
 }
 
-static void complete_to_caller(sp_port_t *p, sp_req_t *r);
 static void port_free(sp_port_t *p);
 
 void sp_system_destroy(sp_system_t *sys) {
@@ -285,8 +245,8 @@ static void port_free(sp_port_t *p) {
   if (!p) return;
   sim_t *s = p->sys->s;
   if (p->irq_connected) sim_irq_disconnect(s, p->isa->irq_line);
-  if (p->tick_id >= 0) sim_timer_cancel(s, p->tick_id);
-  if (p->timer_id >= 0) sim_timer_cancel(s, p->timer_id);
+  if (p->core.tick_id >= 0) sim_timer_cancel(s, p->core.tick_id);
+  if (p->core.timer_id >= 0) sim_timer_cancel(s, p->core.timer_id);
   if (p->dma_start_timer >= 0) sim_timer_cancel(s, p->dma_start_timer);
   /* a transfer still mapped is stopped and flushed (its request is still alive) */
   if (p->adapter && (p->dma == DMA_MAPPED_WAIT_START || p->dma == DMA_STARTED)) {
@@ -298,38 +258,15 @@ static void port_free(sp_port_t *p) {
     sim_lower_irql(s, old);
     p->dma = DMA_IDLE;
   }
-  /* outstanding requests end ABORTED */
-  for (unsigned t = 0; t < SP_TARGETS; t++)
-    for (unsigned l = 0; l < SP_LUNS; l++) {
-      sp_lu_t *lu = &p->lu[t][l];
-      sp_req_t *r = lu->active;
-      lu->active = NULL;
-      if (r && !r->completing) {
-        r->srb->SrbStatus = SRB_STATUS_ABORTED;
-        complete_to_caller(p, r);
-      }
-      while ((r = lu->head)) {
-        lu->head = r->next;
-        r->srb->SrbStatus = SRB_STATUS_ABORTED;
-        complete_to_caller(p, r);
-      }
-      free(lu->lu_ext);
-    }
-  sp_req_t *r;
-  while ((r = p->done_head)) {
-    p->done_head = r->next;
-    complete_to_caller(p, r);
-  }
+  /* outstanding requests end ABORTED; completed ones keep the miniport's status */
+  port_core_teardown(&p->core, 0);
   if (p->adapter) HalPutDmaAdapter(p->adapter);
   if (p->dev) hal_device_destroy(p->dev);
   hostmem_t *m = sim_mem(s);
-  if (p->sense_mdl) IoFreeMdl(p->sense_mdl);
-  if (p->sense_buf) hostmem_buf_free(m, p->sense_buf);
   if (p->uncached) hostmem_buf_free(m, p->uncached);
   for (unsigned i = 0; i < p->nmaps; i++) port_window_unmap(&p->map[i]);
   port_alias_unmap(&p->alias);
-  if (p->devext) free((char *)p->devext - 16);
-  port_latency_free(&p->lat);
+  port_devext_free(p->devext);
   free(p);
 }
 
@@ -353,24 +290,24 @@ ULONG ScsiPortInitialize(PVOID Argument1, PVOID Argument2,
   for (unsigned i = 0; i < sys->cfg.nadapters && sys->nports < SP_MAX_ADAPTERS; i++) {
     const sp_isa_adapter_t *isa = &sys->cfg.adapter[i];
     sp_port_t *p = calloc(1, sizeof *p);
-    char *ext = calloc(1, 16 + (size_t)hw->DeviceExtensionSize + 16);
-    if (!p || !ext) {
+    void *ext = p ? port_devext_alloc(p, hw->DeviceExtensionSize) : NULL;
+    if (!ext) {
       free(p);
-      free(ext);
       return (ULONG)STATUS_INSUFFICIENT_RESOURCES;
     }
-    *(sp_port_t **)ext = p;
-    p->devext = ext + 16;
+    p->devext = ext;
     p->sys = sys;
     p->index = sys->nports;
     p->hw = *hw;
     p->isa = isa;
-    p->tick_id = p->timer_id = p->dma_start_timer = -1;
-    for (unsigned t = 0; t < SP_TARGETS; t++)
-      for (unsigned l = 0; l < SP_LUNS; l++) {
-        p->lu[t][l].target = (UCHAR)t;
-        p->lu[t][l].lun = (UCHAR)l;
-      }
+    p->dma_start_timer = -1;
+    port_core_init(&p->core, p, &sp_ops, "scsiport", sys->s);
+    p->core.devext = p->devext;
+    p->core.tick_cycles = tick_cycles(sys);
+    p->core.srb_ext_size = hw->SrbExtensionSize;
+    p->core.need_pa = hw->NeedPhysicalAddresses;
+    p->core.n_completed = &p->st.srbs_completed;
+    p->core.n_timeouts = &p->st.timeouts;
     PORT_CONFIGURATION_INFORMATION *c = &p->cfg;
     c->Length = sizeof *c;
     c->SystemIoBusNumber = 0;
@@ -455,13 +392,7 @@ ULONG ScsiPortInitialize(PVOID Argument1, PVOID Argument2,
         c->NumberOfPhysicalBreaks = p->map_regs_max - 1u;
     }
     /* the port's sense buffer for autosense */
-    hostmem_t *m = sim_mem(sys->s);
-    p->sense_buf = hostmem_buf_alloc(m, SP_SENSE_BYTES, 0, HOSTMEM_PLACE_BELOW_16M);
-    if (p->sense_buf) {
-      p->sense_mdl = IoAllocateMdl(p->sense_buf->va, SP_SENSE_BYTES, FALSE, FALSE, NULL);
-      if (p->sense_mdl) MmBuildMdlForNonPagedPool(p->sense_mdl);
-    }
-    if (!p->sense_mdl) {
+    if (port_core_sense_alloc(&p->core, SP_SENSE_BYTES) != 0) {
       fprintf(stderr, "ScsiPortInitialize: out of host memory for the sense buffer\n");
       sys->nports--;
       sys->port[sys->nports] = NULL;
@@ -483,7 +414,7 @@ ULONG ScsiPortInitialize(PVOID Argument1, PVOID Argument2,
     for (unsigned t = 0; t < SP_TARGETS; t++)
       for (unsigned l = 0; l < SP_LUNS; l++)
         if (hw->SpecificLuExtensionSize)
-          p->lu[t][l].lu_ext = calloc(1, hw->SpecificLuExtensionSize);
+          p->core.lu[t][l].lu_ext = calloc(1, hw->SpecificLuExtensionSize);
     p->found = 1;
     /* interrupt, then HwScsiInitialize synchronised with it */
     if (hw->HwInterrupt) {
@@ -500,7 +431,7 @@ ULONG ScsiPortInitialize(PVOID Argument1, PVOID Argument2,
       continue;
     }
     p->initialized = 1;
-    p->ready = 1;
+    p->core.ready = 1;
     found++;
     (void)again;
   }
@@ -560,131 +491,61 @@ void sp_port_stats(const sp_port_t *p, sp_port_stats_t *out) {
     return;
   }
   *out = p->st;
-  out->isr_latency_min = p->lat.min;
-  out->isr_latency_max = p->lat.max;
-  out->isr_latency_sum = p->lat.sum;
-  out->isr_latency_n = p->lat.count;
+  out->isr_latency_min = p->core.lat.min;
+  out->isr_latency_max = p->core.lat.max;
+  out->isr_latency_sum = p->core.lat.sum;
+  out->isr_latency_n = p->core.lat.count;
 }
 size_t sp_port_isr_latencies(const sp_port_t *p, uint64_t *out, size_t max) {
-  return p ? port_latency_copy(&p->lat, out, max) : 0;
+  return p ? port_latency_copy(&p->core.lat, out, max) : 0;
 }
 
 /* ---- the upper edge: sp_execute ---------------------------------------------------------- */
 
-static void tick_arm(sp_port_t *p);
-static void start_next(sp_port_t *p);
-
-
 NTSTATUS sp_execute(sp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, sp_completion_fn done,
                     void *ctx) {
   if (!p || !Srb || !done || !p->initialized) return STATUS_INVALID_PARAMETER;
-  sim_t *s = p->sys->s;
-  int data = 0;
-  NTSTATUS chk = port_execute_check("sp_execute", s, p->sys->vf, __builtin_return_address(0), Srb,
-                                    Mdl, p->cfg.MaximumTransferLength, &data);
-  if (chk != STATUS_SUCCESS) return chk;
-  sp_lu_t *lu = lu_of(p, Srb->PathId, Srb->TargetId, Srb->Lun);
-  if (!lu || Srb->TargetId == p->cfg.InitiatorBusId[0]) return STATUS_DEVICE_DOES_NOT_EXIST;
-  sp_req_t *r = calloc(1, sizeof *r);
-  if (!r) return STATUS_INSUFFICIENT_RESOURCES;
-  r->srb = Srb;
-  r->mdl = data ? Mdl : NULL;
-  r->done = done;
-  r->ctx = ctx;
-  r->lu = lu;
-  if (p->hw.SrbExtensionSize &&
-      port_srb_ext_alloc(sim_mem(s), p->hw.SrbExtensionSize, p->hw.NeedPhysicalAddresses,
-                         &r->srb_ext_buf, &r->srb_ext) != 0) {
-    free(r);
-    return STATUS_INSUFFICIENT_RESOURCES;
-  }
-  r->timeout_left = port_srb_accept(Srb, r->srb_ext, r);
-  unsigned old = sim_raise_irql(s, SIM_DISPATCH_LEVEL);
-  if (lu->tail) lu->tail->next = r;
-  else lu->head = r;
-  lu->tail = r;
-  start_next(p);
-  sim_lower_irql(s, old);
-  return STATUS_PENDING;
+  return port_execute(&p->core, "sp_execute", p->sys->vf, __builtin_return_address(0), Srb, Mdl,
+                      done, ctx, p->cfg.MaximumTransferLength, p->cfg.InitiatorBusId[0]);
 }
 
 /* ---- starting requests ------------------------------------------------------------------- */
 
-static void process(sp_port_t *p);
-
 /* At DISPATCH_LEVEL: give HwScsiStartIo the next queued request of an idle LU. */
 static void start_next(sp_port_t *p) {
   sim_t *s = p->sys->s;
-  while (p->ready && !p->in_miniport && sim_cycle(s) >= p->reset_hold_until) {
-    sp_lu_t *lu = NULL;
-    unsigned n = SP_TARGETS * SP_LUNS;
-    for (unsigned k = 0; k < n; k++) {
-      unsigned i = (p->rr + k) % n;
-      sp_lu_t *c = &p->lu[i / SP_LUNS][i % SP_LUNS];
-      if (c->head && !c->active) {
-        lu = c;
-        p->rr = (i + 1) % n;
-        break;
-      }
-    }
+  port_core_t *c = &p->core;
+  while (c->ready && !c->in_miniport && sim_cycle(s) >= p->reset_hold_until) {
+    sp_lu_t *lu = port_pick_lu(c);
     if (!lu) return;
-    sp_req_t *r = lu->head;
-    lu->head = r->next;
-    if (!lu->head) lu->tail = NULL;
-    r->next = NULL;
-    lu->active = r;
-    r->active = 1;
+    sp_req_t *r = port_lu_take(lu);
+    r->state = PORT_RQ_MINIPORT;
     r->srb->SrbFlags |= SRB_FLAGS_IS_ACTIVE;
-    if (p->alias.base && r->mdl && !r->real_va) {
-      /* MapBuffers FALSE: the miniport gets an address it cannot touch, same page offset */
-      r->real_va = r->srb->DataBuffer;
-      r->srb->DataBuffer = port_alias_at(&p->alias, lu->target * SP_LUNS + lu->lun, r->real_va);
-    }
-    p->ready = 0;
+    if (p->alias.base && r->mdl && !r->real_va)
+      port_req_hide(r, &p->alias); /* MapBuffers FALSE: an address the miniport cannot touch */
+    c->ready = 0;
     p->st.srbs_started++;
-    tick_arm(p);
+    port_tick_arm(c);
     mp_ctx_t mc = call_sync_begin(p);
     BOOLEAN ok = p->hw.HwStartIo(p->devext, r->srb);
     call_sync_end(p, mc);
-    if (!ok && r->active && !r->completing) {
+    if (!ok && r->state == PORT_RQ_MINIPORT) {
       /* documented: FALSE means the miniport did not take the request; the port completes it */
-      r->srb->SrbStatus = SRB_STATUS_ERROR;
-      lu->active = NULL;
-      r->active = 0;
-      r->completing = 1;
-      if (p->done_tail) p->done_tail->next = r;
-      else p->done_head = r;
-      p->done_tail = r;
-      p->ready = 1;
+      port_complete_now(c, r, SRB_STATUS_ERROR);
+      c->ready = 1;
     }
     process(p);
   }
 }
 
-/* ---- interrupts, DPC --------------------------------------------------------------------- */
+/* ---- interrupts -------------------------------------------------------------------------- */
 
 static void isr(sim_t *s, unsigned line, void *ctx) {
-  sp_port_t *p = ctx;
-  uint64_t lat = sim_cycle(s) - sim_irq_assert_cycle(s, line);
-  if (p->ints_disabled) return;
-  mp_ctx_t ic = mp_enter(p); /* the ISR already runs at DIRQL */
-  BOOLEAN mine = p->hw.HwInterrupt(p->devext);
-  mp_leave(p, ic);
-  if (!mine) {
-    p->st.interrupts_not_ours++;
-    return;
-  }
-  p->st.interrupts++;
-  port_latency_record(&p->lat, lat);
-  queue_dpc(p);
-}
-
-static void dpc(sim_t *s, void *ctx) {
   (void)s;
   sp_port_t *p = ctx;
-  p->dpc_queued = 0;
-  process(p);
-  start_next(p);
+  if (p->ints_disabled) return;
+  if (port_isr(&p->core, p->hw.HwInterrupt, line)) p->st.interrupts++;
+  else p->st.interrupts_not_ours++;
 }
 
 /* ---- subordinate DMA --------------------------------------------------------------------- */
@@ -772,95 +633,6 @@ static void dma_flush(sp_port_t *p) {
   p->dma_req = NULL;
 }
 
-/* ---- completion ------------------------------------------------------------------------- */
-
-static void complete_to_caller(sp_port_t *p, sp_req_t *r) {
-  PSCSI_REQUEST_BLOCK srb = r->srb;
-  srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
-  srb->SrbExtension = NULL;
-  if (r->real_va) srb->DataBuffer = r->real_va;
-  port_srb_ext_free(sim_mem(p->sys->s), r->srb_ext_buf, r->srb_ext);
-  p->st.srbs_completed++;
-  unsigned old = sim_raise_irql(p->sys->s, SIM_DISPATCH_LEVEL > sim_irql(p->sys->s)
-                                               ? SIM_DISPATCH_LEVEL : sim_irql(p->sys->s));
-  r->done(srb, r->ctx);
-  sim_lower_irql(p->sys->s, old);
-  free(r);
-}
-
-/* a completed request: port autosense, or back to the caller */
-static void finish(sp_port_t *p, sp_req_t *r) {
-  PSCSI_REQUEST_BLOCK srb = r->srb;
-  if (r->is_sense) {
-    sp_req_t *orig = r->sense_for;
-    PSCSI_REQUEST_BLOCK o = orig->srb;
-    if (SRB_STATUS(srb->SrbStatus) == SRB_STATUS_SUCCESS ||
-        SRB_STATUS(srb->SrbStatus) == SRB_STATUS_DATA_OVERRUN) {
-      ULONG n = srb->DataTransferLength;
-      if (n > o->SenseInfoBufferLength) n = o->SenseInfoBufferLength;
-      memcpy(o->SenseInfoBuffer, p->sense_buf->va, n);
-      o->SenseInfoBufferLength = (UCHAR)n;
-      o->SrbStatus |= SRB_STATUS_AUTOSENSE_VALID;
-    } else {
-      o->SenseInfoBufferLength = 0;
-    }
-    free(r->srb_ext);
-    free(r);
-    complete_to_caller(p, orig);
-    return;
-  }
-  if (srb->Function == SRB_FUNCTION_EXECUTE_SCSI &&
-      SRB_STATUS(srb->SrbStatus) == SRB_STATUS_ERROR &&
-      srb->ScsiStatus == SCSISTAT_CHECK_CONDITION &&
-      !(srb->SrbStatus & SRB_STATUS_AUTOSENSE_VALID) &&
-      !(srb->SrbFlags & SRB_FLAGS_DISABLE_AUTOSENSE) && srb->SenseInfoBuffer &&
-      srb->SenseInfoBufferLength) {
-    /* port autosense: REQUEST SENSE on the same LU, ahead of everything queued there */
-    sp_req_t *q = calloc(1, sizeof *q);
-    if (q) {
-      PSCSI_REQUEST_BLOCK ss = &q->sense_srb;
-      memset(ss, 0, sizeof *ss);
-      ss->Length = sizeof *ss;
-      ss->Function = SRB_FUNCTION_EXECUTE_SCSI;
-      ss->PathId = srb->PathId;
-      ss->TargetId = srb->TargetId;
-      ss->Lun = srb->Lun;
-      ss->CdbLength = 6;
-      /* an even allocation length (a word channel moves whole words; the port's buffer holds
-       * it), at most 254; only the caller's SenseInfoBufferLength is copied back */
-      ULONG n = ((ULONG)srb->SenseInfoBufferLength + 1u) & ~1u;
-      if (n > SP_SENSE_BYTES - 1u) n = SP_SENSE_BYTES - 1u;
-      ss->Cdb[0] = SCSIOP_REQUEST_SENSE;
-      ss->Cdb[4] = (UCHAR)n;
-      ss->SrbFlags = SRB_FLAGS_DATA_IN | SRB_FLAGS_DISABLE_AUTOSENSE |
-                     SRB_FLAGS_DISABLE_DISCONNECT;
-      ss->DataTransferLength = n;
-      ss->DataBuffer = p->sense_buf->va;
-      ss->TimeOutValue = 2;
-      ss->SrbStatus = SRB_STATUS_PENDING;
-      ss->OriginalRequest = q;
-      q->srb = ss;
-      q->mdl = p->sense_mdl;
-      q->lu = r->lu;
-      q->is_sense = 1;
-      q->sense_for = r;
-      q->timeout_left = 2;
-      if (p->hw.SrbExtensionSize) {
-        q->srb_ext = calloc(1, p->hw.SrbExtensionSize);
-        ss->SrbExtension = q->srb_ext;
-      }
-      if (!p->hw.SrbExtensionSize || q->srb_ext) {
-        q->next = r->lu->head;
-        r->lu->head = q;
-        if (!r->lu->tail) r->lu->tail = q;
-        return;
-      }
-      free(q);
-    }
-  }
-  complete_to_caller(p, r);
-}
-
 /* At DISPATCH_LEVEL: act on what the miniport notified. Order: the DMA flush first, then the
  * pending map, then completions, then NextRequest and the rest (docs/scsiport.md). */
 static void process(sp_port_t *p) {
@@ -893,10 +665,7 @@ static void process(sp_port_t *p) {
     }
   }
   sp_req_t *r;
-  while ((r = p->done_head)) {
-    p->done_head = r->next;
-    if (!p->done_head) p->done_tail = NULL;
-    r->next = NULL;
+  while ((r = port_done_take(&p->core))) {
     if (p->late_flush && p->dma_req == r) {
       /* completed without ScsiPortFlushDma: the port stops the channel without the flush
        * (FreeAdapterChannel; the HAL reports the unflushed mapping too) before the caller
@@ -914,17 +683,13 @@ static void process(sp_port_t *p) {
         p->dma_req = NULL;
       }
     }
-    finish(p, r);
+    port_finish(&p->core, r);
   }
-  if (p->reset_detected) {
-    p->reset_detected = 0;
+  if (port_take_reset(&p->core)) {
     p->st.bus_resets++;
     p->reset_hold_until = sim_cycle(s) + (uint64_t)p->sys->cfg.bus_reset_hold * tick_cycles(p->sys);
   }
-  if (p->want_next) {
-    p->want_next = 0;
-    p->ready = 1;
-  }
+  port_take_next(&p->core);
   if (p->disable_cb) {
     PHW_INTERRUPT cb = p->disable_cb;
     p->disable_cb = NULL;
@@ -941,103 +706,20 @@ static void process(sp_port_t *p) {
     cb(p->devext);
     call_sync_end(p, mc);
   }
-  if (p->timer_requested) {
-    p->timer_requested = 0;
-    if (p->timer_id >= 0) sim_timer_cancel(s, p->timer_id);
-    p->timer_id = -1;
-    if (p->timer_routine && p->timer_us) {
-      uint64_t cyc = (uint64_t)p->timer_us * tick_cycles(p->sys) / 1000000u;
-      p->timer_id = sim_timer_start(s, cyc ? cyc : 1, timer_fired, p);
-    }
-  }
-}
-
-static void timer_fired(sim_t *s, void *ctx) {
-  (void)s;
-  sp_port_t *p = ctx;
-  p->timer_id = -1;
-  PHW_TIMER fn = p->timer_routine;
-  if (!fn) return;
-  mp_ctx_t mc = call_sync_begin(p);
-  fn(p->devext);
-  call_sync_end(p, mc);
-  process(p);
-  start_next(p);
-}
-
-/* ---- timeouts --------------------------------------------------------------------------- */
-
-static int any_active(sp_port_t *p) {
-  for (unsigned t = 0; t < SP_TARGETS; t++)
-    for (unsigned l = 0; l < SP_LUNS; l++)
-      if (p->lu[t][l].active) return 1;
-  return 0;
-}
-
-static void tick(sim_t *s, void *ctx);
-static void tick_arm(sp_port_t *p) {
-  if (p->tick_id >= 0) return;
-  p->tick_id = sim_timer_start(p->sys->s, tick_cycles(p->sys), tick, p);
-}
-
-/* the one-second timer: counts down each active request's TimeOutValue; at zero the bus is
- * reset with HwScsiResetBus and every request still active on it completes (TIMEOUT for the
- * one that ran out, BUS_RESET for the others) */
-static void tick(sim_t *s, void *ctx) {
-  sp_port_t *p = ctx;
-  p->tick_id = -1;
-  int expired = 0;
-  for (unsigned t = 0; t < SP_TARGETS; t++)
-    for (unsigned l = 0; l < SP_LUNS; l++) {
-      sp_req_t *r = p->lu[t][l].active;
-      if (r && !r->completing && r->timeout_left && --r->timeout_left == 0) {
-        r->timed_out = 1;
-        expired = 1;
-      }
-    }
-  if (expired) {
-    p->st.timeouts++;
-    mp_ctx_t mc = call_sync_begin(p);
-    p->hw.HwResetBus(p->devext, 0);
-    call_sync_end(p, mc);
-    /* whatever the miniport did not complete, the port does */
-    for (unsigned t = 0; t < SP_TARGETS; t++)
-      for (unsigned l = 0; l < SP_LUNS; l++) {
-        sp_req_t *r = p->lu[t][l].active;
-        if (!r) continue;
-        r->srb->SrbStatus = r->timed_out ? SRB_STATUS_TIMEOUT : SRB_STATUS_BUS_RESET;
-        p->lu[t][l].active = NULL;
-        r->active = 0;
-        r->completing = 1;
-        if (p->dma_req == r) p->dma_flush_requested = 1;
-        if (p->done_tail) p->done_tail->next = r;
-        else p->done_head = r;
-        p->done_tail = r;
-      }
-    /* requests the miniport completed during the reset: a timed-out one reports TIMEOUT */
-    for (sp_req_t *r = p->done_head; r; r = r->next)
-      if (r->timed_out) r->srb->SrbStatus = SRB_STATUS_TIMEOUT;
-    p->ready = 1;
-    process(p);
-    start_next(p);
-  }
-  if (any_active(p)) tick_arm(p);
-  (void)s;
+  port_take_timer(&p->core);
 }
 
 /* ---- ScsiPortNotification and friends ---------------------------------------------------- */
 
 static void request_complete(sp_port_t *p, PSCSI_REQUEST_BLOCK srb, const char *routine) {
-  sp_req_t *r = srb ? srb->OriginalRequest : NULL;
-  sp_lu_t *lu = srb ? lu_of(p, srb->PathId, srb->TargetId, srb->Lun) : NULL;
-  if (!r || !lu || lu->active != r || !r->active) {
+  sp_req_t *r = port_active_req(&p->core, srb);
+  if (!r) {
     SP_VF(p, HAL_VF_SRB_COMPLETED_TWICE, routine,
           "SRB %p (target %u lun %u) is not an active request", (void *)srb,
           srb ? srb->TargetId : 0u, srb ? srb->Lun : 0u);
     return;
   }
-  UCHAR st = SRB_STATUS(srb->SrbStatus);
-  if (st == SRB_STATUS_PENDING || (st > SRB_STATUS_LINK_DOWN && st != SRB_STATUS_INTERNAL_ERROR)) {
+  if (port_srb_status_bad(srb->SrbStatus)) {
     SP_VF(p, HAL_VF_SRB_BAD_STATUS, routine, "SRB %p completed with SrbStatus 0x%02x",
           (void *)srb, srb->SrbStatus);
     srb->SrbStatus = SRB_STATUS_ERROR;
@@ -1051,13 +733,7 @@ static void request_complete(sp_port_t *p, PSCSI_REQUEST_BLOCK srb, const char *
      * after the completion */
     p->late_flush = 1;
   }
-  lu->active = NULL;
-  r->active = 0;
-  r->completing = 1;
-  r->next = NULL;
-  if (p->done_tail) p->done_tail->next = r;
-  else p->done_head = r;
-  p->done_tail = r;
+  port_complete_now(&p->core, r, srb->SrbStatus);
   queue_dpc(p);
 }
 
@@ -1074,8 +750,7 @@ VOID ScsiPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDevic
       break;
     }
     case NextRequest:
-      p->want_next = 1;
-      queue_dpc(p);
+      port_note_next(&p->core);
       break;
     case NextLuRequest: {
       UCHAR path = (UCHAR)va_arg(ap, int), target = (UCHAR)va_arg(ap, int),
@@ -1084,13 +759,11 @@ VOID ScsiPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDevic
       if (lu && lu->active && !p->cfg.TaggedQueuing)
         SP_VF(p, HAL_VF_NEXTLU_WHILE_ACTIVE, "ScsiPortNotification(NextLuRequest)",
               "target %u lun %u still has an untagged request active", target, lun);
-      p->want_next = 1;
-      queue_dpc(p);
+      port_note_next(&p->core);
       break;
     }
     case ResetDetected:
-      p->reset_detected = 1;
-      queue_dpc(p);
+      port_note_reset(&p->core);
       break;
     case CallDisableInterrupts:
       p->disable_cb = va_arg(ap, PHW_INTERRUPT);
@@ -1100,12 +773,12 @@ VOID ScsiPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDevic
       p->enable_cb = va_arg(ap, PHW_INTERRUPT);
       queue_dpc(p);
       break;
-    case RequestTimerCall:
-      p->timer_routine = va_arg(ap, PHW_TIMER);
-      p->timer_us = va_arg(ap, ULONG);
-      p->timer_requested = 1;
-      queue_dpc(p);
+    case RequestTimerCall: {
+      PHW_TIMER fn = va_arg(ap, PHW_TIMER);
+      ULONG us = va_arg(ap, ULONG);
+      port_note_timer(&p->core, fn, us);
       break;
+    }
     default:
       SP_VF(p, HAL_VF_SCSIPORT_MISUSE, "ScsiPortNotification", "notification type %d is not "
             "implemented", (int)NotificationType);
@@ -1118,17 +791,14 @@ VOID ScsiPortCompleteRequest(PVOID HwDeviceExtension, UCHAR PathId, UCHAR Target
                              UCHAR SrbStatus) {
   sp_port_t *p = port_of(HwDeviceExtension);
   if (!p) return;
-  for (unsigned t = 0; t < SP_TARGETS; t++)
-    for (unsigned l = 0; l < SP_LUNS; l++) {
-      if ((PathId != 0xFF && PathId != 0) || (TargetId != 0xFF && TargetId != t) ||
-          (Lun != 0xFF && Lun != l))
-        continue;
-      sp_req_t *r = p->lu[t][l].active;
-      if (!r) continue;
-      r->srb->SrbStatus = SrbStatus;
-      if (p->dma_req == r && p->dma != DMA_IDLE) p->dma_flush_requested = 1;
-      request_complete(p, r->srb, "ScsiPortCompleteRequest");
-    }
+  sp_req_t *act[SP_TARGETS * SP_LUNS];
+  unsigned n = port_match_active(&p->core, PathId, TargetId, Lun, act, SP_TARGETS * SP_LUNS);
+  for (unsigned i = 0; i < n; i++) {
+    sp_req_t *r = act[i];
+    r->srb->SrbStatus = SrbStatus;
+    if (p->dma_req == r && p->dma != DMA_IDLE) p->dma_flush_requested = 1;
+    request_complete(p, r->srb, "ScsiPortCompleteRequest");
+  }
 }
 
 VOID ScsiPortLogError(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, UCHAR PathId,
@@ -1152,7 +822,7 @@ VOID ScsiPortIoMapTransfer(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
     return;
   }
   sp_req_t *r = Srb ? Srb->OriginalRequest : NULL;
-  if (!r || !r->active || !r->mdl) {
+  if (!r || r->state != PORT_RQ_MINIPORT || !r->mdl) {
     SP_VF(p, HAL_VF_SCSIPORT_MISUSE, R, "SRB %p is not an active data transfer", (void *)Srb);
     return;
   }
@@ -1233,7 +903,7 @@ SCSI_PHYSICAL_ADDRESS ScsiPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_
       /* SRB extensions of active requests (NeedPhysicalAddresses) */
       for (unsigned t = 0; t < SP_TARGETS && !a; t++)
         for (unsigned l = 0; l < SP_LUNS && !a; l++) {
-          sp_req_t *r = p->lu[t][l].active;
+          sp_req_t *r = p->core.lu[t][l].active;
           if (r && r->srb_ext_buf) a = port_buf_pa(r->srb_ext_buf, v, &n);
         }
     }
@@ -1260,7 +930,7 @@ SCSI_PHYSICAL_ADDRESS ScsiPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_
     } else if (Srb->SenseInfoBuffer && v >= (uintptr_t)Srb->SenseInfoBuffer &&
                v < (uintptr_t)Srb->SenseInfoBuffer + Srb->SenseInfoBufferLength && r &&
                r->is_sense) {
-      a = port_buf_pa(p->sense_buf, v, &n);
+      a = port_buf_pa(p->core.sense_buf, v, &n);
     }
   }
   if (!a) {
@@ -1331,11 +1001,9 @@ PVOID ScsiPortGetDeviceBase(PVOID HwDeviceExtension, INTERFACE_TYPE BusType,
   (void)BusType;
   (void)SystemIoBusNumber;
   sp_port_t *p = port_of(HwDeviceExtension);
-  if (!p || p->nmaps >= SP_MAX_MAPPINGS) return NULL;
-  if (port_window_map(&p->map[p->nmaps], p, (uint64_t)IoAddress.QuadPart, NumberOfBytes,
-                      InIoSpace ? 1 : 0))
-    return NULL;
-  return p->map[p->nmaps++].base;
+  if (!p) return NULL;
+  return port_window_add(p->map, &p->nmaps, SP_MAX_MAPPINGS, p, (uint64_t)IoAddress.QuadPart,
+                         NumberOfBytes, InIoSpace ? 1 : 0);
 }
 
 VOID ScsiPortFreeDeviceBase(PVOID HwDeviceExtension, PVOID MappedAddress) {
@@ -1449,21 +1117,19 @@ SP_BUFFER_RW(ScsiPortWriteRegisterBufferUlong, ULONG, 4, 0, 0)
  * hbasim's rule (docs/scsiport.md): the stall runs the clock of the system whose miniport
  * routine is executing; the port records that system while it calls into a miniport. */
 VOID ScsiPortStallExecution(ULONG Delay) {
-  sp_port_t *p = sp_current_;
-  if (!p) {
+  port_core_t *c = port_mp_current(&sp_ops);
+  if (!c) {
     fprintf(stderr, "scsiport: ScsiPortStallExecution outside a miniport routine: no clock "
                     "to run\n");
     return;
   }
-  sim_t *s = p->sys->s;
-  uint64_t cyc = ((uint64_t)Delay * sim_clk_hz(s) + 999999u) / 1000000u;
-  if (cyc) sim_step(s, cyc);
+  port_stall(c, Delay);
 }
 
 VOID ScsiPortQuerySystemTime(PLARGE_INTEGER CurrentTime) {
   if (!CurrentTime) return;
-  sp_port_t *p = sp_current_;
-  CurrentTime->QuadPart = p ? (LONGLONG)(sim_time_ps(p->sys->s) / 100000u) : 0;
+  port_core_t *c = port_mp_current(&sp_ops);
+  CurrentTime->QuadPart = c ? (LONGLONG)(sim_time_ps(c->s) / 100000u) : 0;
 }
 
 VOID ScsiPortMoveMemory(PVOID WriteBuffer, PVOID ReadBuffer, ULONG Length) {

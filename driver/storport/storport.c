@@ -5,7 +5,14 @@
  * with its ExecutionRoutine deferred, SRB timeouts, port-side autosense, register access as
  * real APB transactions and the verifier's Storport checks. No globals: everything hangs off
  * the stp_system_t the DRIVER_OBJECT belongs to; a register pointer finds its port through the
- * header page of its mapping. */
+ * header page of its mapping.
+ *
+ * The request machinery SCSI Port has too -- LU queues, round-robin choice of the LU, done
+ * list, DPC, port autosense, the one-second tick, RequestTimerCall, miniport context,
+ * teardown -- is driver/port/port_queue.c; this file keeps what is Storport's own: the
+ * scatter/gather list built before HwStorBuildIo (one request at a time waits for map
+ * registers), HwStorBuildIo, the MapBuffers modes, StorPortBuildScatterGatherList, miniport
+ * DPCs, StorPortPause/Resume and the DDK entry points. */
 #include "storport.h"
 
 #include "stor_port.h"
@@ -18,11 +25,12 @@
 
 #include "hostmem.h"
 #include "port_common.h"
+#include "port_queue.h"
 #include "scsi.h"
 
 #define STP_MAGIC 0x53544f5250ull          /* "STORP" */
-#define STP_TARGETS 8u
-#define STP_LUNS 8u
+#define STP_TARGETS PORT_TARGETS
+#define STP_LUNS PORT_LUNS
 #define STP_MAX_MAPPINGS 8u
 #define STP_SENSE_BYTES 254u
 #define STP_BUILDS 32u                     /* StorPortBuildScatterGatherList lists live at once */
@@ -30,38 +38,15 @@
 
 /* ---- structures ------------------------------------------------------------------------- */
 
-typedef struct stp_req stp_req_t;
-typedef struct stp_lu stp_lu_t;
-
-typedef enum { RQ_QUEUED, RQ_SG_WAIT, RQ_READY, RQ_MINIPORT, RQ_DONE } rq_state_t;
-
-struct stp_req {
-  stp_port_t *port;
-  PSCSI_REQUEST_BLOCK srb;
-  PMDL mdl;
-  port_completion_fn done;
-  void *ctx;
-  stp_req_t *next;
-  stp_lu_t *lu;
-  rq_state_t state;
-  int timed_out;
-  ULONG timeout_left;
-  void *srb_ext;
-  hostmem_buf_t *srb_ext_buf;
-  PVOID real_va;                /* the caller's DataBuffer (the miniport may see an alias) */
+/* a request: the common one (port_queue.h) and the scatter/gather list the port builds */
+typedef struct stp_req {
+  port_req_t q;                 /* first: a port_req_t * is an stp_req_t * */
   BOOLEAN write;                /* memory to device */
   PSCATTER_GATHER_LIST sg;      /* the port's list for the SRB, until completion */
-  int is_sense;
-  stp_req_t *sense_for;
-  SCSI_REQUEST_BLOCK sense_srb;
-};
+} stp_req_t;
+typedef port_lu_t stp_lu_t;
 
-struct stp_lu {
-  stp_req_t *head, *tail;       /* queued */
-  stp_req_t *active;            /* untagged: at most one (list being built or with the miniport) */
-  void *lu_ext;
-};
-
+static stp_req_t *sreq(port_req_t *r) { return (stp_req_t *)(void *)r; }
 
 /* a StorPortBuildScatterGatherList request */
 typedef enum { BL_FREE, BL_WAIT, BL_BUILT, BL_DELIVERED } bl_state_t;
@@ -99,25 +84,14 @@ struct stp_port {
   PDMA_ADAPTER adapter;
   ULONG map_regs_max;
   int in_get_sg;                /* inside HalGetScatterGatherList */
-  stp_lu_t lu[STP_TARGETS][STP_LUNS];
-  unsigned rr;
-  int ready;                    /* HwStorStartIo may take another SRB */
-  int in_miniport;
+  port_core_t core;             /* LUs, queues, done list, notifications, timers */
   int irq_connected;
-  stp_req_t *done_head, *done_tail;
-  int want_next, reset_detected, dpc_queued;
-  PHW_TIMER timer_routine;
-  ULONG timer_us;
-  int timer_requested, timer_id, tick_id;
   uint64_t hold_until;          /* StorPortPause */
   int pause_timer;
-  hostmem_buf_t *sense_buf;
-  PMDL sense_mdl;
   stp_build_t builds[STP_BUILDS];
   PVOID put_hist[STP_PUT_HISTORY];
   unsigned put_next;
   stp_port_stats_t st;
-  port_latency_t lat;           /* ISR latencies */
 };
 
 struct stp_system {
@@ -142,8 +116,7 @@ static stp_system_t *sys_of(PVOID drv) {
 
 /* the device extension is preceded by its port's pointer (16 bytes, keeps the alignment) */
 static stp_port_t *port_of(PVOID ext) {
-  if (!ext) return NULL;
-  stp_port_t *p = *(stp_port_t *const *)((char *)ext - 16);
+  stp_port_t *p = port_devext_owner(ext);
   return (p && p->devext == ext) ? p : NULL;
 }
 
@@ -155,32 +128,13 @@ static uint64_t tick_len(const stp_system_t *sys) {
 }
 
 static stp_lu_t *lu_at(stp_port_t *p, UCHAR path, UCHAR target, UCHAR lun) {
-  if (path != 0 || target >= STP_TARGETS || lun >= STP_LUNS) return NULL;
-  return &p->lu[target][lun];
+  return port_lu_at(&p->core, path, target, lun);
 }
 
-/* The port whose miniport routine runs on this thread (StorPortStallExecution has no
- * extension argument); saved and restored around each call into the miniport. */
-static _Thread_local stp_port_t *stp_current_;
-
-/* irql 0: at the caller's IRQL; else raised to at least irql for the call */
-typedef struct mp_frame { stp_port_t *prev; unsigned irql; int raised; } mp_frame_t;
-static mp_frame_t mp_in(stp_port_t *p, unsigned irql) {
-  mp_frame_t f = {stp_current_, 0, 0};
-  if (irql) {
-    unsigned cur = sim_irql(p->sys->s);
-    f.irql = sim_raise_irql(p->sys->s, irql > cur ? irql : cur);
-    f.raised = 1;
-  }
-  stp_current_ = p;
-  p->in_miniport++;
-  return f;
-}
-static void mp_out(stp_port_t *p, mp_frame_t f) {
-  p->in_miniport--;
-  stp_current_ = f.prev;
-  if (f.raised) sim_lower_irql(p->sys->s, f.irql);
-}
+/* miniport context (port_queue.h): irql 0 at the caller's IRQL, else raised to at least irql */
+typedef port_mp_frame_t mp_frame_t;
+static mp_frame_t mp_in(stp_port_t *p, unsigned irql) { return port_mp_enter(&p->core, irql); }
+static void mp_out(stp_port_t *p, mp_frame_t f) { port_mp_leave(&p->core, f); }
 
 /* at least DISPATCH_LEVEL for a HAL call; returns the IRQL to go back to */
 static unsigned at_dispatch(sim_t *s) {
@@ -188,12 +142,7 @@ static unsigned at_dispatch(sim_t *s) {
   return sim_raise_irql(s, cur > SIM_DISPATCH_LEVEL ? cur : SIM_DISPATCH_LEVEL);
 }
 
-static void dpc(sim_t *s, void *ctx);
-static void queue_dpc(stp_port_t *p) {
-  if (p->dpc_queued) return;
-  if (sim_queue_dpc(p->sys->s, dpc, p) == 0) p->dpc_queued = 1;
-  else sim_error(p->sys->s, "storport: DPC queue full");
-}
+static void queue_dpc(stp_port_t *p) { port_queue_dpc(&p->core); }
 
 static int is_read_write(UCHAR op) {
   switch (op) {
@@ -270,55 +219,46 @@ stp_port_t *stp_system_port(stp_system_t *sys, unsigned i) {
 sim_t *stp_system_sim(const stp_system_t *sys) { return sys ? sys->s : NULL; }
 hal_vf_t *stp_system_verifier(const stp_system_t *sys) { return sys ? sys->vf : NULL; }
 
-/* ---- completion to the caller ------------------------------------------------------------ */
+/* ---- Storport's steps in the common request machinery (port_queue.h) -------------------- */
 
-static void put_srb_list(stp_port_t *p, stp_req_t *r) {
-  if (!r->sg) return;
+/* the SRB's list goes back to the HAL (bounced device-to-memory data reaches the caller's
+ * pages here); the common code calls it before a request leaves the port or its autosense */
+static void put_srb_list(stp_port_t *p, port_req_t *r) {
+  stp_req_t *sr = sreq(r);
+  if (!sr->sg) return;
   unsigned old = at_dispatch(p->sys->s);
-  HalPutScatterGatherList(p->adapter, r->sg, r->write);
+  HalPutScatterGatherList(p->adapter, sr->sg, sr->write);
   sim_lower_irql(p->sys->s, old);
-  r->sg = NULL;
+  sr->sg = NULL;
 }
 
-static void free_req(stp_port_t *p, stp_req_t *r) {
-  port_srb_ext_free(sim_mem(p->sys->s), r->srb_ext_buf, r->srb_ext);
-  free(r);
+static void process(stp_port_t *p);
+static void start_next(stp_port_t *p);
+static void ops_process(void *p) { process(p); }
+static void ops_start_next(void *p) { start_next(p); }
+static void ops_release(void *p, port_req_t *r) { put_srb_list(p, r); }
+static void ops_reset_bus(void *port) {
+  stp_port_t *p = port;
+  mp_frame_t f = mp_in(p, SIM_DIRQL);
+  p->hw.HwResetBus(p->devext, 0);
+  mp_out(p, f);
 }
-
-static void to_caller(stp_port_t *p, stp_req_t *r) {
-  PSCSI_REQUEST_BLOCK srb = r->srb;
-  put_srb_list(p, r);   /* bounced device-to-memory data reaches the caller's pages here */
-  srb->SrbFlags &= ~SRB_FLAGS_IS_ACTIVE;
-  srb->SrbExtension = NULL;
-  if (r->real_va) srb->DataBuffer = r->real_va;
-  r->state = RQ_DONE;
-  p->st.srbs_completed++;
-  port_completion_fn done = r->done;
-  void *ctx = r->ctx;
-  free_req(p, r);
-  unsigned old = at_dispatch(p->sys->s);
-  done(srb, ctx);
-  sim_lower_irql(p->sys->s, old);
-}
-
-/* teardown: the request (or the one its REQUEST SENSE was for) ends ABORTED */
-static void abort_req(stp_port_t *p, stp_req_t *r) {
-  if (r->is_sense) {
-    stp_req_t *o = r->sense_for;
-    put_srb_list(p, r);
-    free_req(p, r);
-    r = o;
-  }
-  r->srb->SrbStatus = SRB_STATUS_ABORTED;
-  to_caller(p, r);
-}
+static const port_ops_t stp_ops = {
+  .req_size = sizeof(stp_req_t),
+  .sense_even = 0,
+  .process = ops_process,
+  .start_next = ops_start_next,
+  .reset_bus = ops_reset_bus,
+  .release = ops_release,
+  .tick_completes = NULL,
+};
 
 static void port_free(stp_port_t *p) {
   if (!p) return;
   sim_t *s = p->sys->s;
   if (p->irq_connected) sim_irq_disconnect(s, p->res->irq_line);
-  if (p->tick_id >= 0) sim_timer_cancel(s, p->tick_id);
-  if (p->timer_id >= 0) sim_timer_cancel(s, p->timer_id);
+  if (p->core.tick_id >= 0) sim_timer_cancel(s, p->core.tick_id);
+  if (p->core.timer_id >= 0) sim_timer_cancel(s, p->core.timer_id);
   if (p->pause_timer >= 0) sim_timer_cancel(s, p->pause_timer);
   for (unsigned i = 0; i < STP_BUILDS; i++) {
     stp_build_t *b = &p->builds[i];
@@ -330,32 +270,14 @@ static void port_free(stp_port_t *p) {
     }
     b->state = BL_FREE;
   }
-  for (unsigned t = 0; t < STP_TARGETS; t++)
-    for (unsigned l = 0; l < STP_LUNS; l++) {
-      stp_lu_t *lu = &p->lu[t][l];
-      stp_req_t *r = lu->active;
-      lu->active = NULL;
-      if (r && r->state != RQ_DONE && r->state != RQ_SG_WAIT) abort_req(p, r);
-      while ((r = lu->head)) {
-        lu->head = r->next;
-        abort_req(p, r);
-      }
-      free(lu->lu_ext);
-    }
-  stp_req_t *r;
-  while ((r = p->done_head)) {
-    p->done_head = r->next;
-    abort_req(p, r);
-  }
+  /* everything still with the port ends ABORTED */
+  port_core_teardown(&p->core, 1);
   if (p->unc_va) HalFreeCommonBuffer(p->adapter, p->unc_len, p->unc_pa, p->unc_va, FALSE);
   if (p->adapter) HalPutDmaAdapter(p->adapter);
   if (p->dev) hal_device_destroy(p->dev);
-  if (p->sense_mdl) IoFreeMdl(p->sense_mdl);
-  if (p->sense_buf) hostmem_buf_free(sim_mem(s), p->sense_buf);
   for (unsigned i = 0; i < p->nmaps; i++) port_window_unmap(&p->map[i]);
   port_alias_unmap(&p->alias);
-  if (p->devext) free((char *)p->devext - 16);
-  port_latency_free(&p->lat);
+  port_devext_free(p->devext);
   free(p);
 }
 
@@ -406,19 +328,24 @@ ULONG StorPortInitialize(PVOID Argument1, PVOID Argument2,
   for (unsigned i = 0; i < sys->cfg.nadapters && sys->nports < STP_MAX_ADAPTERS; i++) {
     const stp_adapter_res_t *res = &sys->cfg.adapter[i];
     stp_port_t *p = calloc(1, sizeof *p);
-    char *ext = calloc(1, 16 + (size_t)hw->DeviceExtensionSize + 16);
-    if (!p || !ext) {
+    void *ext = p ? port_devext_alloc(p, hw->DeviceExtensionSize) : NULL;
+    if (!ext) {
       free(p);
-      free(ext);
       return (ULONG)STATUS_INSUFFICIENT_RESOURCES;
     }
-    *(stp_port_t **)ext = p;
-    p->devext = ext + 16;
+    p->devext = ext;
     p->sys = sys;
     p->index = sys->nports;
     p->hw = *hw;
     p->res = res;
-    p->tick_id = p->timer_id = p->pause_timer = -1;
+    p->pause_timer = -1;
+    port_core_init(&p->core, p, &stp_ops, "storport", sys->s);
+    p->core.devext = p->devext;
+    p->core.tick_cycles = tick_len(sys);
+    p->core.srb_ext_size = hw->SrbExtensionSize;
+    p->core.need_pa = hw->NeedPhysicalAddresses;
+    p->core.n_completed = &p->st.srbs_completed;
+    p->core.n_timeouts = &p->st.timeouts;
     for (unsigned k = 0; k < STP_BUILDS; k++) p->builds[k].timer = -1;
     if (hw->HwDmaStarted) {
       STP_VF(p, HAL_VF_STOR_HW_DMA_STARTED, "StorPortInitialize",
@@ -480,23 +407,18 @@ ULONG StorPortInitialize(PVOID Argument1, PVOID Argument2,
     if (c->NumberOfPhysicalBreaks == SP_UNINITIALIZED_VALUE ||
         c->NumberOfPhysicalBreaks > p->map_regs_max - 1u)
       c->NumberOfPhysicalBreaks = p->map_regs_max - 1u;
-    hostmem_t *m = sim_mem(sys->s);
-    p->sense_buf = hostmem_buf_alloc(m, STP_SENSE_BYTES, 0, HOSTMEM_PLACE_BELOW_16M);
-    if (p->sense_buf) {
-      p->sense_mdl = IoAllocateMdl(p->sense_buf->va, STP_SENSE_BYTES, FALSE, FALSE, NULL);
-      if (p->sense_mdl) MmBuildMdlForNonPagedPool(p->sense_mdl);
-    }
+    int sense_ok = port_core_sense_alloc(&p->core, STP_SENSE_BYTES) == 0;
     if (c->MapBuffers != STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE) {
       size_t stride = ((size_t)c->MaximumTransferLength + 3u * PAGE_SIZE) &
                       ~(size_t)(PAGE_SIZE - 1);
       (void)port_alias_map(&p->alias, "Storport", stride, STP_TARGETS, STP_LUNS);
     }
-    int ok = p->sense_mdl &&
+    int ok = sense_ok &&
              (p->alias.base || c->MapBuffers == STOR_MAP_ALL_BUFFERS_INCLUDING_READ_WRITE);
     for (unsigned t = 0; t < STP_TARGETS && ok; t++)
       for (unsigned l = 0; l < STP_LUNS && ok; l++)
         if (hw->SpecificLuExtensionSize &&
-            !(p->lu[t][l].lu_ext = calloc(1, hw->SpecificLuExtensionSize)))
+            !(p->core.lu[t][l].lu_ext = calloc(1, hw->SpecificLuExtensionSize)))
           ok = 0;
     if (!ok) {
       fprintf(stderr, "StorPortInitialize: adapter %u: out of memory\n", i);
@@ -513,7 +435,7 @@ ULONG StorPortInitialize(PVOID Argument1, PVOID Argument2,
       continue;
     }
     p->initialized = 1;
-    p->ready = 1;
+    p->core.ready = 1;
     found++;
   }
   return found ? (ULONG)STATUS_SUCCESS : (ULONG)STATUS_NO_SUCH_DEVICE;
@@ -553,13 +475,13 @@ void stp_port_stats(const stp_port_t *p, stp_port_stats_t *out) {
     return;
   }
   *out = p->st;
-  out->isr_latency_min = p->lat.min;
-  out->isr_latency_max = p->lat.max;
-  out->isr_latency_sum = p->lat.sum;
-  out->isr_latency_n = p->lat.count;
+  out->isr_latency_min = p->core.lat.min;
+  out->isr_latency_max = p->core.lat.max;
+  out->isr_latency_sum = p->core.lat.sum;
+  out->isr_latency_n = p->core.lat.count;
 }
 size_t stp_port_isr_latencies(const stp_port_t *p, uint64_t *out, size_t max) {
-  return p ? port_latency_copy(&p->lat, out, max) : 0;
+  return p ? port_latency_copy(&p->core.lat, out, max) : 0;
 }
 
 static NTSTATUS pi_execute(void *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, port_completion_fn done,
@@ -583,298 +505,137 @@ void stp_port_if(stp_port_t *p, port_if_t *out) {
   out->max_luns = pi_luns;
 }
 
-static void start_next(stp_port_t *p);
-static void tick_arm(stp_port_t *p);
-
-
 NTSTATUS stp_execute(stp_port_t *p, PSCSI_REQUEST_BLOCK Srb, PMDL Mdl, port_completion_fn done,
                      void *ctx) {
   if (!p || !Srb || !done || !p->initialized) return STATUS_INVALID_PARAMETER;
-  sim_t *s = p->sys->s;
-  int data = 0;
-  NTSTATUS chk = port_execute_check("stp_execute", s, p->sys->vf, __builtin_return_address(0), Srb,
-                                    Mdl, p->cfg.MaximumTransferLength, &data);
-  if (chk != STATUS_SUCCESS) return chk;
-  stp_lu_t *lu = lu_at(p, Srb->PathId, Srb->TargetId, Srb->Lun);
-  if (!lu || Srb->TargetId == p->cfg.InitiatorBusId[0]) return STATUS_DEVICE_DOES_NOT_EXIST;
-  stp_req_t *r = calloc(1, sizeof *r);
-  if (!r) return STATUS_INSUFFICIENT_RESOURCES;
-  r->port = p;
-  r->srb = Srb;
-  r->mdl = data ? Mdl : NULL;
-  r->done = done;
-  r->ctx = ctx;
-  r->lu = lu;
-  r->write = (Srb->SrbFlags & SRB_FLAGS_DATA_OUT) ? TRUE : FALSE;
-  if (p->hw.SrbExtensionSize &&
-      port_srb_ext_alloc(sim_mem(s), p->hw.SrbExtensionSize, p->hw.NeedPhysicalAddresses,
-                         &r->srb_ext_buf, &r->srb_ext) != 0) {
-    free(r);
-    return STATUS_INSUFFICIENT_RESOURCES;
-  }
-  r->timeout_left = port_srb_accept(Srb, r->srb_ext, r);
-  unsigned old = sim_raise_irql(s, SIM_DISPATCH_LEVEL);
-  if (lu->tail) lu->tail->next = r;
-  else lu->head = r;
-  lu->tail = r;
-  start_next(p);
-  sim_lower_irql(s, old);
-  return STATUS_PENDING;
+  return port_execute(&p->core, "stp_execute", p->sys->vf, __builtin_return_address(0), Srb,
+                      Mdl, done, ctx, p->cfg.MaximumTransferLength, p->cfg.InitiatorBusId[0]);
 }
 
 /* ---- starting requests: list, HwStorBuildIo, HwStorStartIo ------------------------------- */
 
-static void process(stp_port_t *p);
-
 static void srb_list_ready(PDEVICE_OBJECT d, PIRP irp, PSCATTER_GATHER_LIST sg, PVOID ctx) {
   (void)d;
   (void)irp;
-  stp_req_t *r = ctx;
+  port_req_t *r = ctx;
   stp_port_t *p = r->port;
-  r->sg = sg;
-  r->state = RQ_READY;
+  sreq(r)->sg = sg;
+  r->state = PORT_RQ_READY;
   p->st.sg_lists_built++;
   if (!p->in_get_sg) queue_dpc(p); /* granted later (inside a Put): dispatch from the DPC */
 }
 
-static void complete_now(stp_port_t *p, stp_req_t *r, UCHAR status) {
-  r->srb->SrbStatus = status;
-  r->lu->active = NULL;
-  r->state = RQ_DONE;
-  r->next = NULL;
-  if (p->done_tail) p->done_tail->next = r;
-  else p->done_head = r;
-  p->done_tail = r;
+static void complete_now(stp_port_t *p, port_req_t *r, UCHAR status) {
+  port_complete_now(&p->core, r, status);
 }
 
 /* an LU's next request becomes active and gets its list (possibly later) */
 static void prepare(stp_port_t *p, stp_lu_t *lu) {
-  stp_req_t *r = lu->head;
-  lu->head = r->next;
-  if (!lu->head) lu->tail = NULL;
-  r->next = NULL;
-  lu->active = r;
+  port_req_t *r = port_lu_take(lu);
+  sreq(r)->write = (r->srb->SrbFlags & SRB_FLAGS_DATA_OUT) ? TRUE : FALSE;
   if (!r->mdl) {
-    r->state = RQ_READY;
+    r->state = PORT_RQ_READY;
     return;
   }
-  r->state = RQ_SG_WAIT;
+  r->state = PORT_RQ_SG_WAIT;
   p->in_get_sg = 1;
   unsigned old = at_dispatch(p->sys->s);
   NTSTATUS st = HalGetScatterGatherList(p->adapter, p->dev, r->mdl, r->srb->DataBuffer,
-                                        r->srb->DataTransferLength, srb_list_ready, r, r->write);
+                                        r->srb->DataTransferLength, srb_list_ready, r,
+                                        sreq(r)->write);
   sim_lower_irql(p->sys->s, old);
   p->in_get_sg = 0;
   if (st != STATUS_SUCCESS) {
     fprintf(stderr, "storport: GetScatterGatherList for %u bytes failed (0x%08x)\n",
             (unsigned)r->srb->DataTransferLength, (unsigned)st);
     complete_now(p, r, SRB_STATUS_ERROR);
-  } else if (r->state == RQ_SG_WAIT) {
+  } else if (r->state == PORT_RQ_SG_WAIT) {
     p->st.sg_waits++;
   }
 }
 
 /* a request with its list goes to the miniport */
-static void dispatch(stp_port_t *p, stp_req_t *r) {
+static void dispatch(stp_port_t *p, port_req_t *r) {
   PSCSI_REQUEST_BLOCK srb = r->srb;
-  stp_lu_t *lu = r->lu;
+  port_core_t *c = &p->core;
   UCHAR mb = p->cfg.MapBuffers;
   int hide = r->mdl && p->alias.base &&
              (mb == STOR_MAP_NO_BUFFERS ||
               ((mb == STOR_MAP_NON_READ_WRITE_BUFFERS || mb == STOR_MAP_ALL_BUFFERS) &&
                srb->Function == SRB_FUNCTION_EXECUTE_SCSI && is_read_write(srb->Cdb[0])));
-  if (hide && !r->real_va) {
-    size_t i = (size_t)(lu - &p->lu[0][0]);
-    r->real_va = srb->DataBuffer;
-    srb->DataBuffer = port_alias_at(&p->alias, (unsigned)i, r->real_va);
-  }
-  r->state = RQ_MINIPORT;
+  if (hide && !r->real_va) port_req_hide(r, &p->alias);
+  r->state = PORT_RQ_MINIPORT;
   srb->SrbFlags |= SRB_FLAGS_IS_ACTIVE;
   p->st.srbs_started++;
-  p->ready = 0;
-  tick_arm(p);
+  c->ready = 0;
+  port_tick_arm(c);
   if (p->hw.HwBuildIo) {
     mp_frame_t f = mp_in(p, SIM_DISPATCH_LEVEL); /* no lock held */
     BOOLEAN go = p->hw.HwBuildIo(p->devext, srb);
     mp_out(p, f);
     if (!go) { /* the miniport completed it (or will): HwStorStartIo is not called */
-      p->ready = 1;
+      c->ready = 1;
       return;
     }
   }
-  if (r->state != RQ_MINIPORT) {
-    p->ready = 1;
+  if (r->state != PORT_RQ_MINIPORT) {
+    c->ready = 1;
     return;
   }
   mp_frame_t f = mp_in(p, SIM_DIRQL);
   BOOLEAN ok = p->hw.HwStartIo(p->devext, srb);
   mp_out(p, f);
-  if (!ok && r->state == RQ_MINIPORT) {
+  if (!ok && r->state == PORT_RQ_MINIPORT) {
     complete_now(p, r, SRB_STATUS_ERROR);
-    p->ready = 1;
+    c->ready = 1;
   }
 }
 
 /* at DISPATCH_LEVEL */
 static void start_next(stp_port_t *p) {
   sim_t *s = p->sys->s;
+  port_core_t *c = &p->core;
   int guard = 0;
-  while (!p->in_miniport && sim_cycle(s) >= p->hold_until && guard++ < 1024) {
+  while (!c->in_miniport && sim_cycle(s) >= p->hold_until && guard++ < 1024) {
     process(p);
     /* one request at a time is prepared: the head of the line waits for its map registers */
-    stp_req_t *waiting = NULL, *ready = NULL;
+    port_req_t *waiting = NULL, *ready = NULL;
     for (unsigned t = 0; t < STP_TARGETS; t++)
       for (unsigned l = 0; l < STP_LUNS; l++) {
-        stp_req_t *a = p->lu[t][l].active;
-        if (a && a->state == RQ_SG_WAIT) waiting = a;
-        if (a && a->state == RQ_READY && !ready) ready = a;
+        port_req_t *a = c->lu[t][l].active;
+        if (a && a->state == PORT_RQ_SG_WAIT) waiting = a;
+        if (a && a->state == PORT_RQ_READY && !ready) ready = a;
       }
     if (ready) {
-      if (!p->ready) return;
+      if (!c->ready) return;
       dispatch(p, ready);
       continue;
     }
     if (waiting) return;
-    stp_lu_t *lu = NULL;
-    unsigned n = STP_TARGETS * STP_LUNS;
-    for (unsigned k = 0; k < n && !lu; k++) {
-      unsigned i = (p->rr + k) % n;
-      stp_lu_t *c = &p->lu[i / STP_LUNS][i % STP_LUNS];
-      if (c->head && !c->active) {
-        lu = c;
-        p->rr = (i + 1) % n;
-      }
-    }
-    if (!lu || !p->ready) return;
+    stp_lu_t *lu = port_pick_lu(c);
+    if (!lu || !c->ready) return;
     prepare(p, lu);
   }
 }
 
-/* ---- interrupts, DPC, completion --------------------------------------------------------- */
+/* ---- interrupts, what the DPC does ------------------------------------------------------ */
 
 static void isr(sim_t *s, unsigned line, void *ctx) {
-  stp_port_t *p = ctx;
-  uint64_t lat = sim_cycle(s) - sim_irq_assert_cycle(s, line);
-  mp_frame_t f = mp_in(p, 0); /* already at DIRQL */
-  BOOLEAN mine = p->hw.HwInterrupt(p->devext);
-  mp_out(p, f);
-  if (!mine) {
-    p->st.interrupts_not_ours++;
-    return;
-  }
-  p->st.interrupts++;
-  port_latency_record(&p->lat, lat);
-  queue_dpc(p);
-}
-
-static void dpc(sim_t *s, void *ctx) {
   (void)s;
   stp_port_t *p = ctx;
-  p->dpc_queued = 0;
-  process(p);
-  start_next(p);
+  if (port_isr(&p->core, p->hw.HwInterrupt, line)) p->st.interrupts++;
+  else p->st.interrupts_not_ours++;
 }
 
-/* a completed request: port autosense, or back to the caller */
-static void finish(stp_port_t *p, stp_req_t *r) {
-  PSCSI_REQUEST_BLOCK srb = r->srb;
-  if (r->is_sense) {
-    stp_req_t *o = r->sense_for;
-    put_srb_list(p, r); /* the sense bytes reach the port's buffer */
-    UCHAR st = SRB_STATUS(srb->SrbStatus);
-    if (st == SRB_STATUS_SUCCESS || st == SRB_STATUS_DATA_OVERRUN) {
-      ULONG n = srb->DataTransferLength;
-      if (n > o->srb->SenseInfoBufferLength) n = o->srb->SenseInfoBufferLength;
-      memcpy(o->srb->SenseInfoBuffer, p->sense_buf->va, n);
-      o->srb->SenseInfoBufferLength = (UCHAR)n;
-      o->srb->SrbStatus |= SRB_STATUS_AUTOSENSE_VALID;
-    } else {
-      o->srb->SenseInfoBufferLength = 0;
-    }
-    free_req(p, r);
-    to_caller(p, o);
-    return;
-  }
-  if (srb->Function == SRB_FUNCTION_EXECUTE_SCSI &&
-      SRB_STATUS(srb->SrbStatus) == SRB_STATUS_ERROR &&
-      srb->ScsiStatus == SCSISTAT_CHECK_CONDITION &&
-      !(srb->SrbStatus & SRB_STATUS_AUTOSENSE_VALID) &&
-      !(srb->SrbFlags & SRB_FLAGS_DISABLE_AUTOSENSE) && srb->SenseInfoBuffer &&
-      srb->SenseInfoBufferLength) {
-    /* the data list of the failed SRB is given back before the REQUEST SENSE is issued */
-    put_srb_list(p, r);
-    stp_req_t *q = calloc(1, sizeof *q);
-    if (q && p->hw.SrbExtensionSize && !(q->srb_ext = calloc(1, p->hw.SrbExtensionSize))) {
-      free(q);
-      q = NULL;
-    }
-    if (q) {
-      PSCSI_REQUEST_BLOCK ss = &q->sense_srb;
-      ULONG n = srb->SenseInfoBufferLength;
-      if (n > STP_SENSE_BYTES) n = STP_SENSE_BYTES;
-      ss->Length = sizeof *ss;
-      ss->Function = SRB_FUNCTION_EXECUTE_SCSI;
-      ss->PathId = srb->PathId;
-      ss->TargetId = srb->TargetId;
-      ss->Lun = srb->Lun;
-      ss->CdbLength = 6;
-      ss->Cdb[0] = SCSIOP_REQUEST_SENSE;
-      ss->Cdb[4] = (UCHAR)n;
-      ss->SrbFlags = SRB_FLAGS_DATA_IN | SRB_FLAGS_DISABLE_AUTOSENSE |
-                     SRB_FLAGS_DISABLE_DISCONNECT;
-      ss->DataTransferLength = n;
-      ss->DataBuffer = p->sense_buf->va;
-      ss->TimeOutValue = 2;
-      ss->SrbStatus = SRB_STATUS_PENDING;
-      ss->OriginalRequest = q;
-      ss->SrbExtension = q->srb_ext;
-      q->port = p;
-      q->srb = ss;
-      q->mdl = p->sense_mdl;
-      q->lu = r->lu;
-      q->is_sense = 1;
-      q->sense_for = r;
-      q->timeout_left = 2;
-      q->state = RQ_QUEUED;
-      q->next = r->lu->head; /* ahead of everything queued on the LU */
-      r->lu->head = q;
-      if (!r->lu->tail) r->lu->tail = q;
-      return;
-    }
-  }
-  to_caller(p, r);
-}
-
-static void timer_fired(sim_t *s, void *ctx);
 static void miniport_dpc(sim_t *s, void *ctx);
 
 /* at DISPATCH_LEVEL: act on the miniport's notifications */
 static void process(stp_port_t *p) {
-  sim_t *s = p->sys->s;
-  stp_req_t *r;
-  while ((r = p->done_head)) {
-    p->done_head = r->next;
-    if (!p->done_head) p->done_tail = NULL;
-    r->next = NULL;
-    finish(p, r);
-  }
-  if (p->reset_detected) {
-    p->reset_detected = 0;
-    p->st.bus_resets++;
-  }
-  if (p->want_next) {
-    p->want_next = 0;
-    p->ready = 1;
-  }
-  if (p->timer_requested) {
-    p->timer_requested = 0;
-    if (p->timer_id >= 0) sim_timer_cancel(s, p->timer_id);
-    p->timer_id = -1;
-    if (p->timer_routine && p->timer_us) {
-      uint64_t cyc = (uint64_t)p->timer_us * tick_len(p->sys) / 1000000u;
-      p->timer_id = sim_timer_start(s, cyc ? cyc : 1, timer_fired, p);
-    }
-  }
+  port_req_t *r;
+  while ((r = port_done_take(&p->core))) port_finish(&p->core, r);
+  if (port_take_reset(&p->core)) p->st.bus_resets++;
+  port_take_next(&p->core);
+  port_take_timer(&p->core);
 }
 
 /* a miniport DPC (StorPortIssueDpc): at DISPATCH_LEVEL, then the notifications it made */
@@ -890,80 +651,16 @@ static void miniport_dpc(sim_t *s, void *ctx) {
   start_next(p);
 }
 
-static void timer_fired(sim_t *s, void *ctx) {
-  (void)s;
-  stp_port_t *p = ctx;
-  p->timer_id = -1;
-  PHW_TIMER fn = p->timer_routine;
-  if (!fn) return;
-  mp_frame_t f = mp_in(p, SIM_DIRQL);
-  fn(p->devext);
-  mp_out(p, f);
-  process(p);
-  start_next(p);
-}
-
-/* ---- timeouts --------------------------------------------------------------------------- */
-
-static int any_with_miniport(stp_port_t *p) {
-  for (unsigned t = 0; t < STP_TARGETS; t++)
-    for (unsigned l = 0; l < STP_LUNS; l++)
-      if (p->lu[t][l].active) return 1;
-  return 0;
-}
-
-static void tick(sim_t *s, void *ctx);
-static void tick_arm(stp_port_t *p) {
-  if (p->tick_id < 0) p->tick_id = sim_timer_start(p->sys->s, tick_len(p->sys), tick, p);
-}
-
-/* one second: each request with the miniport counts its TimeOutValue down; at zero the bus is
- * reset with HwStorResetBus and the port completes what is still with the miniport */
-static void tick(sim_t *s, void *ctx) {
-  stp_port_t *p = ctx;
-  p->tick_id = -1;
-  int expired = 0;
-  for (unsigned t = 0; t < STP_TARGETS; t++)
-    for (unsigned l = 0; l < STP_LUNS; l++) {
-      stp_req_t *r = p->lu[t][l].active;
-      if (r && r->state == RQ_MINIPORT && r->timeout_left && --r->timeout_left == 0) {
-        r->timed_out = 1;
-        expired = 1;
-      }
-    }
-  if (expired) {
-    p->st.timeouts++;
-    mp_frame_t f = mp_in(p, SIM_DIRQL);
-    p->hw.HwResetBus(p->devext, 0);
-    mp_out(p, f);
-    for (unsigned t = 0; t < STP_TARGETS; t++)
-      for (unsigned l = 0; l < STP_LUNS; l++) {
-        stp_req_t *r = p->lu[t][l].active;
-        if (r && r->state == RQ_MINIPORT)
-          complete_now(p, r, r->timed_out ? SRB_STATUS_TIMEOUT : SRB_STATUS_BUS_RESET);
-      }
-    for (stp_req_t *r = p->done_head; r; r = r->next)
-      if (r->timed_out) r->srb->SrbStatus = SRB_STATUS_TIMEOUT;
-    p->ready = 1;
-    process(p);
-    start_next(p);
-  }
-  if (any_with_miniport(p)) tick_arm(p);
-  (void)s;
-}
-
 /* ---- StorPortNotification and friends ---------------------------------------------------- */
 
 static void request_complete(stp_port_t *p, PSCSI_REQUEST_BLOCK srb, const char *routine) {
-  stp_req_t *r = srb ? srb->OriginalRequest : NULL;
-  stp_lu_t *lu = srb ? lu_at(p, srb->PathId, srb->TargetId, srb->Lun) : NULL;
-  if (!r || !lu || lu->active != r || r->state != RQ_MINIPORT) {
+  port_req_t *r = port_active_req(&p->core, srb);
+  if (!r) {
     STP_VF(p, HAL_VF_SRB_COMPLETED_TWICE, routine, "SRB %p is not an active request",
            (void *)srb);
     return;
   }
-  UCHAR st = SRB_STATUS(srb->SrbStatus);
-  if (st == SRB_STATUS_PENDING || (st > SRB_STATUS_LINK_DOWN && st != SRB_STATUS_INTERNAL_ERROR)) {
+  if (port_srb_status_bad(srb->SrbStatus)) {
     STP_VF(p, HAL_VF_SRB_BAD_STATUS, routine, "SRB %p completed with SrbStatus 0x%02x",
            (void *)srb, srb->SrbStatus);
     srb->SrbStatus = SRB_STATUS_ERROR;
@@ -983,30 +680,27 @@ VOID StorPortNotification(SCSI_NOTIFICATION_TYPE NotificationType, PVOID HwDevic
       request_complete(p, va_arg(ap, PSCSI_REQUEST_BLOCK), "StorPortNotification(RequestComplete)");
       break;
     case NextRequest:
-      p->want_next = 1;
-      queue_dpc(p);
+      port_note_next(&p->core);
       break;
     case NextLuRequest: {
       UCHAR path = (UCHAR)va_arg(ap, int), target = (UCHAR)va_arg(ap, int),
             lun = (UCHAR)va_arg(ap, int);
       stp_lu_t *lu = lu_at(p, path, target, lun);
-      if (lu && lu->active && lu->active->state == RQ_MINIPORT && !p->cfg.TaggedQueuing)
+      if (lu && lu->active && lu->active->state == PORT_RQ_MINIPORT && !p->cfg.TaggedQueuing)
         STP_VF(p, HAL_VF_NEXTLU_WHILE_ACTIVE, "StorPortNotification(NextLuRequest)",
                "target %u lun %u still has an untagged request active", target, lun);
-      p->want_next = 1;
-      queue_dpc(p);
+      port_note_next(&p->core);
       break;
     }
     case ResetDetected:
-      p->reset_detected = 1;
-      queue_dpc(p);
+      port_note_reset(&p->core);
       break;
-    case RequestTimerCall:
-      p->timer_routine = va_arg(ap, PHW_TIMER);
-      p->timer_us = va_arg(ap, ULONG);
-      p->timer_requested = 1;
-      queue_dpc(p);
+    case RequestTimerCall: {
+      PHW_TIMER fn = va_arg(ap, PHW_TIMER);
+      ULONG us = va_arg(ap, ULONG);
+      port_note_timer(&p->core, fn, us);
       break;
+    }
     case QueryTickCount: {
       PLARGE_INTEGER tc = va_arg(ap, PLARGE_INTEGER);
       if (tc) tc->QuadPart = (LONGLONG)(sim_cycle(p->sys->s) / tick_len(p->sys));
@@ -1058,16 +752,12 @@ VOID StorPortCompleteRequest(PVOID HwDeviceExtension, UCHAR PathId, UCHAR Target
                              UCHAR SrbStatus) {
   stp_port_t *p = port_of(HwDeviceExtension);
   if (!p) return;
-  for (unsigned t = 0; t < STP_TARGETS; t++)
-    for (unsigned l = 0; l < STP_LUNS; l++) {
-      if ((PathId != 0xFF && PathId != 0) || (TargetId != 0xFF && TargetId != t) ||
-          (Lun != 0xFF && Lun != l))
-        continue;
-      stp_req_t *r = p->lu[t][l].active;
-      if (!r || r->state != RQ_MINIPORT) continue;
-      r->srb->SrbStatus = SrbStatus;
-      request_complete(p, r->srb, "StorPortCompleteRequest");
-    }
+  port_req_t *act[STP_TARGETS * STP_LUNS];
+  unsigned n = port_match_active(&p->core, PathId, TargetId, Lun, act, STP_TARGETS * STP_LUNS);
+  for (unsigned i = 0; i < n; i++) {
+    act[i]->srb->SrbStatus = SrbStatus;
+    request_complete(p, act[i]->srb, "StorPortCompleteRequest");
+  }
 }
 
 VOID StorPortLogError(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, UCHAR PathId,
@@ -1124,10 +814,11 @@ BOOLEAN StorPortSynchronizeAccess(PVOID HwDeviceExtension,
 
 /* the request of an SRB the miniport holds; reports when the SRB has completed */
 static stp_req_t *active_req(stp_port_t *p, PSCSI_REQUEST_BLOCK Srb, const char *routine) {
-  stp_req_t *r = Srb ? Srb->OriginalRequest : NULL;
+  port_req_t *r = Srb ? Srb->OriginalRequest : NULL;
   for (unsigned t = 0; t < STP_TARGETS; t++)
     for (unsigned l = 0; l < STP_LUNS; l++)
-      if (r && p->lu[t][l].active == r && r->srb == Srb && r->state == RQ_MINIPORT) return r;
+      if (r && p->core.lu[t][l].active == r && r->srb == Srb && r->state == PORT_RQ_MINIPORT)
+        return sreq(r);
   STP_VF(p, HAL_VF_STOR_SG_AFTER_COMPLETION, routine,
          "SRB %p is not with the miniport (completed, or never started)", (void *)Srb);
   return NULL;
@@ -1282,8 +973,8 @@ STOR_PHYSICAL_ADDRESS StorPortGetPhysicalAddress(PVOID HwDeviceExtension, PSCSI_
         }
         off -= e->Length;
       }
-    } else if (r && r->srb_ext_buf) {
-      a = port_buf_pa(r->srb_ext_buf, v, &n);
+    } else if (r && r->q.srb_ext_buf) {
+      a = port_buf_pa(r->q.srb_ext_buf, v, &n);
     }
     if (!r) {
       *Length = 0;
@@ -1342,8 +1033,8 @@ ULONG StorPortGetSystemAddress(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb,
   stp_port_t *p = port_of(HwDeviceExtension);
   if (!p || !Srb || !SystemAddress) return STOR_STATUS_INVALID_PARAMETER;
   stp_req_t *r = active_req(p, Srb, "StorPortGetSystemAddress");
-  if (!r || !r->mdl) return STOR_STATUS_INVALID_PARAMETER;
-  *SystemAddress = r->real_va ? r->real_va : Srb->DataBuffer;
+  if (!r || !r->q.mdl) return STOR_STATUS_INVALID_PARAMETER;
+  *SystemAddress = r->q.real_va ? r->q.real_va : Srb->DataBuffer;
   return STOR_STATUS_SUCCESS;
 }
 
@@ -1351,8 +1042,8 @@ ULONG StorPortGetOriginalMdl(PVOID HwDeviceExtension, PSCSI_REQUEST_BLOCK Srb, P
   stp_port_t *p = port_of(HwDeviceExtension);
   if (!p || !Srb || !Mdl) return STOR_STATUS_INVALID_PARAMETER;
   stp_req_t *r = active_req(p, Srb, "StorPortGetOriginalMdl");
-  if (!r || !r->mdl) return STOR_STATUS_INVALID_PARAMETER;
-  *Mdl = r->mdl;
+  if (!r || !r->q.mdl) return STOR_STATUS_INVALID_PARAMETER;
+  *Mdl = r->q.mdl;
   return STOR_STATUS_SUCCESS;
 }
 
@@ -1366,11 +1057,9 @@ PVOID StorPortGetDeviceBase(PVOID HwDeviceExtension, INTERFACE_TYPE BusType,
   (void)BusType;
   (void)SystemIoBusNumber;
   stp_port_t *p = port_of(HwDeviceExtension);
-  if (!p || p->nmaps >= STP_MAX_MAPPINGS) return NULL;
-  if (port_window_map(&p->map[p->nmaps], p, (uint64_t)IoAddress.QuadPart, NumberOfBytes,
-                      InIoSpace ? 1 : 0))
-    return NULL;
-  return p->map[p->nmaps++].base;
+  if (!p) return NULL;
+  return port_window_add(p->map, &p->nmaps, STP_MAX_MAPPINGS, p, (uint64_t)IoAddress.QuadPart,
+                         NumberOfBytes, InIoSpace ? 1 : 0);
 }
 
 VOID StorPortFreeDeviceBase(PVOID HwDeviceExtension, PVOID MappedAddress) {
@@ -1421,12 +1110,10 @@ VOID StorPortWritePortUlong(PVOID e, PULONG r, ULONG v) { reg_wr(e, r, v, 4, 1);
 /* no extension argument: the stall runs the clock of the system whose miniport routine is
  * executing on this thread (docs/storport.md) */
 VOID StorPortStallExecution(ULONG Delay) {
-  stp_port_t *p = stp_current_;
-  if (!p) {
+  port_core_t *c = port_mp_current(&stp_ops);
+  if (!c) {
     fprintf(stderr, "storport: StorPortStallExecution outside a miniport routine\n");
     return;
   }
-  sim_t *s = p->sys->s;
-  uint64_t cyc = ((uint64_t)Delay * sim_clk_hz(s) + 999999u) / 1000000u;
-  if (cyc) sim_step(s, cyc);
+  port_stall(c, Delay);
 }
