@@ -13,16 +13,41 @@ static const hostmem_place_t places[] = {HOSTMEM_PLACE_SCATTERED, HOSTMEM_PLACE_
                                          HOSTMEM_PLACE_BELOW_16M};
 #define NPLACES (sizeof places / sizeof places[0])
 
+/* A HAL machine on a new sim (ht_machine, DMA clock divider 2, default configs) and the PRNG
+ * `r` from the test seed with `salt`. */
+static hal_machine_t *hd_machine(test_ctx_t *t, sim_t **s, prng_t *r, uint64_t salt) {
+  hal_machine_t *m = ht_machine(t, s, 2, NULL, NULL);
+  prng_seed(r, test_seed(t), salt);
+  return m;
+}
+
+/* An adapter for channel `ch` (transfers up to max_len bytes, demand mode or not) with all the
+ * map registers it got (*nregs) allocated through *g (dev_out: its device object, or NULL);
+ * hd_close gives it back. */
+static PDMA_ADAPTER hd_open(test_ctx_t *t, sim_t *s, hal_machine_t *m, unsigned ch, ULONG max_len,
+                            int demand, ULONG *nregs, ht_grant_t *g, PDEVICE_OBJECT *dev_out) {
+  PDEVICE_OBJECT dev;
+  PDMA_ADAPTER a = ht_adapter(t, m, &dev, ch, max_len, demand, nregs);
+  memset(g, 0, sizeof *g);
+  REQUIRE_EQ(t, ht_allocate(s, a, dev, *nregs, g), STATUS_SUCCESS);
+  if (dev_out) *dev_out = dev;
+  return a;
+}
+
+static void hd_close(sim_t *s, PDMA_ADAPTER a) {
+  ht_free_channel(s, a);
+  HalPutDmaAdapter(a);
+}
+
 /* one granted adapter on a channel, then transfers of seeded offset/length from buffers of
  * every placement, both directions; the decision and the programmed address checked */
 static void channel_placements(test_ctx_t *t, sim_t *s, hal_machine_t *m, unsigned ch, int demand,
                                prng_t *r, unsigned rounds, uint64_t stream) {
   PDEVICE_OBJECT dev;
   ULONG nregs;
-  PDMA_ADAPTER a = ht_adapter(t, m, &dev, ch, 6 * PAGE_SIZE, demand, &nregs);
+  ht_grant_t g;
+  PDMA_ADAPTER a = hd_open(t, s, m, ch, 6 * PAGE_SIZE, demand, &nregs, &g, &dev);
   CHECK_EQ(t, nregs, 7u);
-  ht_grant_t g = {0};
-  REQUIRE_EQ(t, ht_allocate(s, a, dev, nregs, &g), STATUS_SUCCESS);
   REQUIRE_EQ(t, g.calls, 1);
   CHECK_EQ(t, g.irql, SIM_DISPATCH_LEVEL);
   CHECK(t, g.dev == dev, "AdapterControl got another device object");
@@ -70,34 +95,28 @@ static void channel_placements(test_ctx_t *t, sim_t *s, hal_machine_t *m, unsign
   (void)direct;
 }
 
-static void byte_channels_every_placement(test_ctx_t *t) {
+/* channels ch0 and ch1 (demand mode or not) through every placement on one machine, choices
+ * from the test seed with `salt`, buffers from streams `stream` and stream + 1 */
+static void two_channels_every_placement(test_ctx_t *t, unsigned ch0, unsigned ch1, int demand,
+                                         uint64_t salt, uint64_t stream) {
   sim_t *s;
-  hal_machine_t *m = ht_machine(t, &s, 2, NULL, NULL);
   prng_t r;
-  prng_seed(&r, test_seed(t), 1);
-  channel_placements(t, s, m, 1, 0, &r, 10, 1);
-  channel_placements(t, s, m, 2, 0, &r, 10, 2);
+  hal_machine_t *m = hd_machine(t, &s, &r, salt);
+  channel_placements(t, s, m, ch0, demand, &r, 10, stream);
+  channel_placements(t, s, m, ch1, demand, &r, 10, stream + 1);
   hal_machine_destroy(m);
+}
+
+static void byte_channels_every_placement(test_ctx_t *t) {
+  two_channels_every_placement(t, 1, 2, 0, 1, 1);
 }
 
 static void word_channels_every_placement(test_ctx_t *t) {
-  sim_t *s;
-  hal_machine_t *m = ht_machine(t, &s, 2, NULL, NULL);
-  prng_t r;
-  prng_seed(&r, test_seed(t), 2);
-  channel_placements(t, s, m, 5, 0, &r, 10, 3);
-  channel_placements(t, s, m, 6, 0, &r, 10, 4);
-  hal_machine_destroy(m);
+  two_channels_every_placement(t, 5, 6, 0, 2, 3);
 }
 
 static void demand_mode_every_placement(test_ctx_t *t) {
-  sim_t *s;
-  hal_machine_t *m = ht_machine(t, &s, 2, NULL, NULL);
-  prng_t r;
-  prng_seed(&r, test_seed(t), 3);
-  channel_placements(t, s, m, 2, 1, &r, 10, 5);
-  channel_placements(t, s, m, 6, 1, &r, 10, 6);
-  hal_machine_destroy(m);
+  two_channels_every_placement(t, 2, 6, 1, 3, 5);
 }
 
 /* demand mode (DEVICE_DESCRIPTION_VERSION2 + DemandMode) runs back to back under one DACK;
@@ -121,8 +140,7 @@ static uint64_t span_of(test_ctx_t *t, sim_t *s, hal_machine_t *m, unsigned ch, 
   ht_run(t, s, a, &hb, g.base, &x, stream + 1);
   CHECK_EQ(t, x.dev.transfers, ch >= 4 ? 256u : 512u);
   ht_buf_free(s, &hb);
-  ht_free_channel(s, a);
-  HalPutDmaAdapter(a);
+  hd_close(s, a);
   return x.dev.last_dack_cycle - x.dev.first_dack_cycle;
 }
 
@@ -155,12 +173,10 @@ static void lengths_one_to_max(test_ctx_t *t) {
   static const size_t word_lens[] = {2, 4, 4094, 4096, 4098, 65534, 131072};
   for (int word = 0; word <= 1; word++) {
     unsigned ch = word ? 5 : 1;
-    PDEVICE_OBJECT dev;
     ULONG nregs;
-    PDMA_ADAPTER a = ht_adapter(t, m, &dev, ch, word ? 131072 : 65536, 1, &nregs);
+    ht_grant_t g;
+    PDMA_ADAPTER a = hd_open(t, s, m, ch, word ? 131072 : 65536, 1, &nregs, &g, NULL);
     CHECK_EQ(t, nregs, word ? HAL_MAX_MAP_REGISTERS_WORD : HAL_MAX_MAP_REGISTERS_BYTE);
-    ht_grant_t g = {0};
-    REQUIRE_EQ(t, ht_allocate(s, a, dev, nregs, &g), STATUS_SUCCESS);
     const size_t *lens = word ? word_lens : byte_lens;
     size_t nl = word ? sizeof word_lens / sizeof word_lens[0]
                      : sizeof byte_lens / sizeof byte_lens[0];
@@ -178,8 +194,7 @@ static void lengths_one_to_max(test_ctx_t *t) {
       CHECK_EQ(t, x.dev.transfers, word ? lens[i] / 2 : lens[i]);
       ht_buf_free(s, &hb);
     }
-    ht_free_channel(s, a);
-    HalPutDmaAdapter(a);
+    hd_close(s, a);
   }
   hal_machine_destroy(m);
 }
@@ -211,11 +226,9 @@ static void boundary_crossings(test_ctx_t *t) {
       {6, b128 + 0x4000, 0}, {6, b64, 0}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const case_t *c = &cases[i];
-    PDEVICE_OBJECT dev;
     ULONG nregs;
-    PDMA_ADAPTER a = ht_adapter(t, m, &dev, c->ch, 4 * PAGE_SIZE, 0, &nregs);
-    ht_grant_t g = {0};
-    REQUIRE_EQ(t, ht_allocate(s, a, dev, nregs, &g), STATUS_SUCCESS);
+    ht_grant_t g;
+    PDMA_ADAPTER a = hd_open(t, s, m, c->ch, 4 * PAGE_SIZE, 0, &nregs, &g, NULL);
     for (int dir = 0; dir <= 1; dir++) {
       ht_xfer_t x = {0};
       x.ch = c->ch;
@@ -227,8 +240,7 @@ static void boundary_crossings(test_ctx_t *t) {
       CHECK_EQ(t, x.programmed_pa,
                c->bounced ? hal_map_register_base_pa(a, g.base) : c->across - 300);
     }
-    ht_free_channel(s, a);
-    HalPutDmaAdapter(a);
+    hd_close(s, a);
   }
   ht_buf_free(s, &hb);
   hal_machine_destroy(m);
@@ -238,19 +250,16 @@ static void boundary_crossings(test_ctx_t *t) {
  * most PAGE_SIZE x registers minus the page offset; CurrentVa advances by Length */
 static void split_transfers(test_ctx_t *t) {
   sim_t *s;
-  hal_machine_t *m = ht_machine(t, &s, 2, NULL, NULL);
   prng_t r;
-  prng_seed(&r, test_seed(t), 6);
+  hal_machine_t *m = hd_machine(t, &s, &r, 6);
   static const unsigned chans[] = {1, 6};
   for (unsigned c = 0; c < 2; c++) {
     unsigned ch = chans[c];
     int word = ch >= 4;
-    PDEVICE_OBJECT dev;
     ULONG nregs;
-    PDMA_ADAPTER a = ht_adapter(t, m, &dev, ch, 2 * PAGE_SIZE, 1, &nregs);
+    ht_grant_t g;
+    PDMA_ADAPTER a = hd_open(t, s, m, ch, 2 * PAGE_SIZE, 1, &nregs, &g, NULL);
     CHECK_EQ(t, nregs, 3u);
-    ht_grant_t g = {0};
-    REQUIRE_EQ(t, ht_allocate(s, a, dev, nregs, &g), STATUS_SUCCESS);
     for (int dir = 0; dir <= 1; dir++) {
       size_t off = (size_t)prng_below(&r, PAGE_SIZE) & (word ? ~(size_t)1 : ~(size_t)0);
       size_t total = 5 * PAGE_SIZE + (size_t)prng_below(&r, 3 * PAGE_SIZE);
@@ -276,8 +285,7 @@ static void split_transfers(test_ctx_t *t) {
       test_log(t, "ch %u: %zu bytes in %u pieces", ch, total, pieces);
       ht_buf_free(s, &hb);
     }
-    ht_free_channel(s, a);
-    HalPutDmaAdapter(a);
+    hd_close(s, a);
   }
   hal_machine_destroy(m);
 }
@@ -287,18 +295,15 @@ static void split_transfers(test_ctx_t *t) {
  * the rest of the caller's buffer as it was */
 static void short_transfer_reported(test_ctx_t *t) {
   sim_t *s;
-  hal_machine_t *m = ht_machine(t, &s, 2, NULL, NULL);
   prng_t r;
-  prng_seed(&r, test_seed(t), 7);
+  hal_machine_t *m = hd_machine(t, &s, &r, 7);
   static const unsigned chans[] = {2, 5};
   for (unsigned c = 0; c < 2; c++) {
     unsigned ch = chans[c];
     unsigned width = ch >= 4 ? 2 : 1;
-    PDEVICE_OBJECT dev;
     ULONG nregs;
-    PDMA_ADAPTER a = ht_adapter(t, m, &dev, ch, 4 * PAGE_SIZE, 1, &nregs);
-    ht_grant_t g = {0};
-    REQUIRE_EQ(t, ht_allocate(s, a, dev, nregs, &g), STATUS_SUCCESS);
+    ht_grant_t g;
+    PDMA_ADAPTER a = hd_open(t, s, m, ch, 4 * PAGE_SIZE, 1, &nregs, &g, NULL);
     for (int dir = 0; dir <= 1; dir++) {
       ht_buf_t hb = ht_buf(t, s, 3 * PAGE_SIZE, 2 * (size_t)prng_below(&r, 1000),
                            HOSTMEM_PLACE_SCATTERED, 800 + 10 * c + (uint64_t)dir);
@@ -316,8 +321,7 @@ static void short_transfer_reported(test_ctx_t *t) {
                dir ? "mem->dev" : "dev->mem", x.count, x.info.residual);
       ht_buf_free(s, &hb);
     }
-    ht_free_channel(s, a);
-    HalPutDmaAdapter(a);
+    hd_close(s, a);
   }
   hal_machine_destroy(m);
 }
@@ -327,11 +331,9 @@ static void short_transfer_reported(test_ctx_t *t) {
 static void read_dma_counter_follows(test_ctx_t *t) {
   sim_t *s;
   hal_machine_t *m = ht_machine(t, &s, 2, NULL, NULL);
-  PDEVICE_OBJECT dev;
   ULONG nregs;
-  PDMA_ADAPTER a = ht_adapter(t, m, &dev, 1, 65536, 1, &nregs);
-  ht_grant_t g = {0};
-  REQUIRE_EQ(t, ht_allocate(s, a, dev, nregs, &g), STATUS_SUCCESS);
+  ht_grant_t g;
+  PDMA_ADAPTER a = hd_open(t, s, m, 1, 65536, 1, &nregs, &g, NULL);
   CHECK_EQ(t, a->DmaOperations->GetDmaAlignment(a), 1u);
   ht_buf_t hb = ht_buf(t, s, 65536, 0, HOSTMEM_PLACE_SCATTERED, 9);
   PVOID va = MmGetMdlVirtualAddress(hb.mdl);
@@ -367,8 +369,7 @@ static void read_dma_counter_follows(test_ctx_t *t) {
   free(sink);
   REQUIRE_OK(t, sim_dmadev_stop(s, 1));
   ht_buf_free(s, &hb);
-  ht_free_channel(s, a);
-  HalPutDmaAdapter(a);
+  hd_close(s, a);
   hal_machine_destroy(m);
 }
 
@@ -385,11 +386,9 @@ static void flush_stops_running_transfer(test_ctx_t *t) {
   static const unsigned chans[] = {1, 6};
   for (unsigned c = 0; c < 2; c++) {
     unsigned ch = chans[c], width = ch >= 4 ? 2u : 1u;
-    PDEVICE_OBJECT dev;
     ULONG nregs;
-    PDMA_ADAPTER a = ht_adapter(t, m, &dev, ch, 4 * PAGE_SIZE, 0, &nregs);
-    ht_grant_t g = {0};
-    REQUIRE_EQ(t, ht_allocate(s, a, dev, nregs, &g), STATUS_SUCCESS);
+    ht_grant_t g;
+    PDMA_ADAPTER a = hd_open(t, s, m, ch, 4 * PAGE_SIZE, 0, &nregs, &g, NULL);
     size_t len = 4 * PAGE_SIZE;
     ht_buf_t hb = ht_buf(t, s, len, 0, (c & 1) ? HOSTMEM_PLACE_SCATTERED
                                               : HOSTMEM_PLACE_BELOW_16M, 1100 + c);
@@ -427,19 +426,16 @@ static void flush_stops_running_transfer(test_ctx_t *t) {
     free(before);
     free(src);
     ht_buf_free(s, &hb);
-    ht_free_channel(s, a);
-    HalPutDmaAdapter(a);
+    hd_close(s, a);
   }
   hal_machine_destroy(m);
   /* a machine whose flush waits for terminal count */
   hc.flush_wait_cycles = 2000000;
   sim_t *s2;
   hal_machine_t *m2 = ht_machine(t, &s2, 2, &hc, NULL);
-  PDEVICE_OBJECT dev;
   ULONG nregs;
-  PDMA_ADAPTER a = ht_adapter(t, m2, &dev, 2, 2 * PAGE_SIZE, 0, &nregs);
-  ht_grant_t g = {0};
-  REQUIRE_EQ(t, ht_allocate(s2, a, dev, nregs, &g), STATUS_SUCCESS);
+  ht_grant_t g;
+  PDMA_ADAPTER a = hd_open(t, s2, m2, 2, 2 * PAGE_SIZE, 0, &nregs, &g, NULL);
   ht_buf_t hb = ht_buf(t, s2, 3000, 5, HOSTMEM_PLACE_SCATTERED, 1110);
   uint8_t sink[3000];
   memset(sink, 0, sizeof sink);
@@ -456,8 +452,7 @@ static void flush_stops_running_transfer(test_ctx_t *t) {
   CHECK(t, memcmp(sink, hb.b->va, sizeof sink) == 0, "device bytes after a waiting flush");
   REQUIRE_OK(t, sim_dmadev_stop(s2, 2));
   ht_buf_free(s2, &hb);
-  ht_free_channel(s2, a);
-  HalPutDmaAdapter(a);
+  hd_close(s2, a);
   hal_machine_destroy(m2);
 }
 
@@ -465,9 +460,8 @@ static void flush_stops_running_transfer(test_ctx_t *t) {
  * short transfers still measured exactly */
 static void memory_latency_and_backpressure(test_ctx_t *t) {
   sim_t *s;
-  hal_machine_t *m = ht_machine(t, &s, 2, NULL, NULL);
   prng_t r;
-  prng_seed(&r, test_seed(t), 12);
+  hal_machine_t *m = hd_machine(t, &s, &r, 12);
   REQUIRE_OK(t, sim_axi_set_latency(s, 1 + (unsigned)prng_below(&r, 12),
                                     1 + (unsigned)prng_below(&r, 12)));
   for (int ch = 0; ch < SIM_AXI_NCHAN; ch++)
@@ -476,11 +470,9 @@ static void memory_latency_and_backpressure(test_ctx_t *t) {
   for (unsigned c = 0; c < 4; c++) {
     unsigned ch = chans[c];
     int word = ch >= 4;
-    PDEVICE_OBJECT dev;
     ULONG nregs;
-    PDMA_ADAPTER a = ht_adapter(t, m, &dev, ch, 3 * PAGE_SIZE, (int)(c & 1), &nregs);
-    ht_grant_t g = {0};
-    REQUIRE_EQ(t, ht_allocate(s, a, dev, nregs, &g), STATUS_SUCCESS);
+    ht_grant_t g;
+    PDMA_ADAPTER a = hd_open(t, s, m, ch, 3 * PAGE_SIZE, (int)(c & 1), &nregs, &g, NULL);
     for (int dir = 0; dir <= 1; dir++) {
       size_t off = (size_t)prng_below(&r, PAGE_SIZE) & (word ? ~(size_t)1 : ~(size_t)0);
       ht_buf_t hb = ht_buf(t, s, 2 * PAGE_SIZE, off, places[prng_below(&r, NPLACES)],
@@ -497,8 +489,7 @@ static void memory_latency_and_backpressure(test_ctx_t *t) {
       ht_run(t, s, a, &hb, g.base, &x, 1250 + 10 * c + (uint64_t)dir);
       ht_buf_free(s, &hb);
     }
-    ht_free_channel(s, a);
-    HalPutDmaAdapter(a);
+    hd_close(s, a);
   }
   hal_machine_destroy(m);
 }

@@ -9,9 +9,7 @@
 #define WATCHDOG_CYCLES 20000u /* 400 us instead of 500 ms */
 
 static void set_faults(test_ctx_t *t, hba_rig_t *r, unsigned id, uint32_t flags, uint32_t at) {
-  scsi_target_faults_t f = {.flags = flags, .parity_byte = at, .hang_after = at,
-                            .early_after = at, .extra_bytes = at};
-  REQUIRE_EQ(t, scsi_target_set_faults(r->tgt[id], &f), 0);
+  disk_rig_faults(t, r->tgt[id], flags, at);
 }
 
 static void clear_faults(test_ctx_t *t, hba_rig_t *r, unsigned id) {
@@ -62,12 +60,9 @@ static void overrun_in(test_ctx_t *t) {
   set_faults(t, &r, 0, SCSI_FAULT_EXTRA_DATA | SCSI_FAULT_ONCE, 100);
   hba_result_t res;
   uint32_t pa = read_sub(t, &r, 0, 2, 1024, 1024, 2048, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_OVERRUN_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
-  CHECK_EQ(t, res.xferred, 1024);
-  CHECK_EQ(t, res.residual, 0);
-  CHECK_EQ(t, res.extra, 100);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_OVERRUN_MASK,
+               .reason = HBA_END_REASON_COMPLETE, .status = SCSI_STATUS_GOOD, .xferred = 1024,
+               .residual = 0, .extra = 100);
   CHECK_EQ(t, res.dma_count, 1024);
   CHECK(t, he_mem_is(t, &r, pa, 0, 1024, img), "the 1024 programmed bytes are in memory");
   CHECK(t, he_mem_is(t, &r, pa, 1024, 2048, NULL), "the extra bytes went nowhere");
@@ -147,19 +142,6 @@ static void underrun_tc_out(test_ctx_t *t) {
   aborted_write_after_600(t, 0x5554u, 1024, HBA_INT_STATUS_UNDERRUN_MASK);
 }
 
-typedef struct bytes_wait {
-  scsi_target_t *tg;
-  uint64_t in_bytes;
-} bytes_wait_t;
-
-static int target_sent(sim_t *s, void *ctx) {
-  (void)s;
-  bytes_wait_t *w = ctx;
-  scsi_target_stats_t st;
-  scsi_target_stats(w->tg, &st);
-  return st.data_in_bytes >= w->in_bytes;
-}
-
 static void bus_reset_and_ua(test_ctx_t *t, hba_rig_t *r, unsigned id) {
   hba_wr(t, r, HBA_COMMAND, HBA_COMMAND_BUS_RESET_MASK);
   hba_result_t res;
@@ -177,13 +159,8 @@ static void watchdog_hang(test_ctx_t *t) {
   he_rig(t, &r, 0, 2, &img);
   hba_wr(t, &r, HBA_WATCHDOG, WATCHDOG_CYCLES);
   set_faults(t, &r, 0, SCSI_FAULT_HANG | SCSI_FAULT_ONCE, 300);
-  uint32_t pa = he_filled_buffer(t, &r, 1024);
-  hba_program_dma(t, &r, pa, 1024, 1);
-  hba_cmd_t c = {.id = 0, .dir = HBA_CMD_CFG_DIR_IN, .len = 1024};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 2);
-  he_start(t, &r, &c);
-  bytes_wait_t w = {.tg = r.tgt[0], .in_bytes = 300};
-  REQUIRE_OK(t, sim_wait_until(r.s, target_sent, &w, HE_BOUND));
+  uint32_t pa = he_sub_read_start(t, &r, 0, 2);
+  he_wait_sent(t, &r, 0, 300);
   uint64_t last = sim_cycle(r.s); /* the 300th byte's ACK: the last progress */
   hba_result_t res;
   he_wait(t, &r, &res, HE_BOUND);
@@ -192,12 +169,9 @@ static void watchdog_hang(test_ctx_t *t) {
   /* the HBA released its lines; the hung target still holds BSY */
   CHECK_EQ(t, hba_rd(t, &r, HBA_STATUS) & (HBA_STATUS_BSY_SEEN_MASK | HBA_STATUS_ATN_MASK),
            HBA_STATUS_BSY_SEEN_MASK);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_WATCHDOG_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_WATCHDOG);
-  CHECK_EQ(t, hba_status_byte(&res), 0x100u);
-  CHECK_EQ(t, res.xferred, 300);
-  CHECK_EQ(t, res.residual, 724);
-  CHECK_EQ(t, res.extra, 0);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_WATCHDOG_MASK,
+               .reason = HBA_END_REASON_WATCHDOG, .status = 0x100u, .xferred = 300, .residual = 724,
+               .extra = 0);
   CHECK_EQ(t, res.dma_count, 300);
   CHECK(t, he_mem_is(t, &r, pa, 0, 300, img), "the 300 bytes before the hang are in memory");
   CHECK(t, he_mem_is(t, &r, pa, 300, 1024, NULL), "nothing past them");
@@ -215,11 +189,7 @@ static void parity_data_in(test_ctx_t *t) {
   uint8_t *img;
   he_rig(t, &r, 0, 1, &img);
   set_faults(t, &r, 0, SCSI_FAULT_PARITY | SCSI_FAULT_ONCE, 100);
-  uint32_t pa = he_filled_buffer(t, &r, 512);
-  hba_program_dma(t, &r, pa, 512, 1);
-  hba_cmd_t c = {.id = 0, .dir = HBA_CMD_CFG_DIR_IN, .len = 512};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 1);
-  he_start(t, &r, &c);
+  uint32_t pa = he_sub_read_start(t, &r, 0, 1);
   /* the bus checker flags the injected byte (a sim error): exactly that finding, then go on */
   REQUIRE_EQ(t, sim_wait_until(r.s, hba_irq_up, NULL, HE_BOUND), SIM_E_FAILED);
   scsi_bus_t *bus = sim_scsi_bus(r.s);
@@ -231,12 +201,9 @@ static void parity_data_in(test_ctx_t *t) {
   hba_result_t res;
   he_wait(t, &r, &res, HE_BOUND);
   CHECK_EQ(t, scsi_bus_check_count(bus), 1);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_PARITY_ERR_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
-  CHECK_EQ(t, res.xferred, 512);
-  CHECK_EQ(t, res.residual, 0);
-  CHECK_EQ(t, res.extra, 0);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_PARITY_ERR_MASK,
+               .reason = HBA_END_REASON_COMPLETE, .status = SCSI_STATUS_GOOD, .xferred = 512,
+               .residual = 0, .extra = 0);
   CHECK(t, he_mem_is(t, &r, pa, 0, 512, img), "the block (bad-parity byte as received)");
   he_good_read(t, &r, 0, 1, img);
   free(img);
@@ -252,12 +219,9 @@ static void target_gone(test_ctx_t *t) {
   hba_result_t res;
   uint64_t start = sim_cycle(r.s);
   uint32_t pa = read_sub(t, &r, 0, 1, 512, 512, 512, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_SEL_TIMEOUT_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_SEL_TIMEOUT);
-  CHECK_EQ(t, hba_status_byte(&res), 0x100u);
-  CHECK_EQ(t, res.xferred, 0);
-  CHECK_EQ(t, res.residual, 512);
-  CHECK_EQ(t, res.extra, 0);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_SEL_TIMEOUT_MASK,
+               .reason = HBA_END_REASON_SEL_TIMEOUT, .status = 0x100u, .xferred = 0,
+               .residual = 512, .extra = 0);
   CHECK_EQ(t, res.dma_count, 0);
   CHECK(t, res.irq_cycle - start >= HBA_TEST_SEL_TIMEOUT, "timed out after %llu cycles",
         (unsigned long long)(res.irq_cycle - start));
@@ -276,12 +240,9 @@ static void medium_error(test_ctx_t *t) {
   REQUIRE_EQ(t, scsi_disk_fault_medium(d, 0, 2, 1, SCSI_DISK_FAULT_READ), 0);
   hba_result_t res;
   uint32_t pa = read_sub(t, &r, 0, 4, 2048, 2048, 2048, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SHORT_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_CHECK_CONDITION);
-  CHECK_EQ(t, res.xferred, 1024);
-  CHECK_EQ(t, res.residual, 1024);
-  CHECK_EQ(t, res.extra, 0);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SHORT_MASK,
+               .reason = HBA_END_REASON_COMPLETE, .status = SCSI_STATUS_CHECK_CONDITION,
+               .xferred = 1024, .residual = 1024, .extra = 0);
   CHECK(t, he_mem_is(t, &r, pa, 0, 1024, img), "the two good blocks are in memory");
   CHECK(t, he_mem_is(t, &r, pa, 1024, 2048, NULL), "nothing past them");
   uint32_t ps = he_filled_buffer(t, &r, 18);
@@ -313,12 +274,9 @@ static void busy_status(test_ctx_t *t) {
   REQUIRE_EQ(t, scsi_disk_fault_busy(d, 1), 0);
   hba_result_t res;
   uint32_t pa = read_sub(t, &r, 0, 1, 512, 512, 512, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SHORT_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_BUSY);
-  CHECK_EQ(t, res.xferred, 0);
-  CHECK_EQ(t, res.residual, 512);
-  CHECK_EQ(t, res.extra, 0);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SHORT_MASK,
+               .reason = HBA_END_REASON_COMPLETE, .status = SCSI_STATUS_BUSY, .xferred = 0,
+               .residual = 512, .extra = 0);
   CHECK(t, he_mem_is(t, &r, pa, 0, 512, NULL), "nothing moved");
   he_good_read(t, &r, 0, 1, img);
   free(img);
@@ -331,13 +289,8 @@ static void bus_reset_mid_transfer(test_ctx_t *t) {
   uint8_t *img;
   he_rig(t, &r, 0, 16, &img);
   uint32_t len = 16 * 512;
-  uint32_t pa = he_filled_buffer(t, &r, len);
-  hba_program_dma(t, &r, pa, len, 1);
-  hba_cmd_t c = {.id = 0, .dir = HBA_CMD_CFG_DIR_IN, .len = len};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 16);
-  he_start(t, &r, &c);
-  bytes_wait_t w = {.tg = r.tgt[0], .in_bytes = 2000};
-  REQUIRE_OK(t, sim_wait_until(r.s, target_sent, &w, HE_BOUND));
+  uint32_t pa = he_sub_read_start(t, &r, 0, 16);
+  he_wait_sent(t, &r, 0, 2000);
   CHECK_EQ(t, hba_rd(t, &r, HBA_STATUS) & HBA_STATUS_BUSY_MASK, HBA_STATUS_BUSY_MASK);
   hba_wr(t, &r, HBA_COMMAND, HBA_COMMAND_BUS_RESET_MASK);
   hba_result_t res;
@@ -379,13 +332,8 @@ static void start_while_busy(test_ctx_t *t) {
   uint8_t *img;
   he_rig(t, &r, 0, 8, &img);
   uint32_t len = 8 * 512;
-  uint32_t pa = he_filled_buffer(t, &r, len);
-  hba_program_dma(t, &r, pa, len, 1);
-  hba_cmd_t c = {.id = 0, .dir = HBA_CMD_CFG_DIR_IN, .len = len};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 8);
-  he_start(t, &r, &c);
-  bytes_wait_t w = {.tg = r.tgt[0], .in_bytes = 500};
-  REQUIRE_OK(t, sim_wait_until(r.s, target_sent, &w, HE_BOUND));
+  uint32_t pa = he_sub_read_start(t, &r, 0, 8);
+  he_wait_sent(t, &r, 0, 500);
   REQUIRE_EQ(t, hba_rd(t, &r, HBA_STATUS) & HBA_STATUS_BUSY_MASK, HBA_STATUS_BUSY_MASK);
   hba_wr(t, &r, HBA_COMMAND, HBA_COMMAND_START_MASK);
   sim_step(r.s, 4);
@@ -397,12 +345,9 @@ static void start_while_busy(test_ctx_t *t) {
   CHECK(t, !sim_irq_line(r.s, HBA_IRQ_LINE), "cleared");
   hba_result_t res;
   he_wait(t, &r, &res, HE_BOUND);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
-  CHECK_EQ(t, res.xferred, len);
-  CHECK_EQ(t, res.residual, 0);
-  CHECK_EQ(t, res.extra, 0);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_CMD_DONE_MASK,
+               .reason = HBA_END_REASON_COMPLETE, .status = SCSI_STATUS_GOOD, .xferred = len,
+               .residual = 0, .extra = 0);
   CHECK(t, he_mem_is(t, &r, pa, 0, len, img), "the running READ delivered all blocks");
   scsi_target_stats_t st;
   scsi_target_stats(r.tgt[0], &st);
@@ -419,26 +364,20 @@ static void bm_dma_err_data(test_ctx_t *t) {
   uint8_t *img;
   he_rig(t, &r, 1, 4, &img);
   uint64_t pa = he_bm_buffer(t, &r, 2048);
-  uint8_t list[16];
-  he_sg_desc(list, 0, pa, 2048, 1);
-  uint64_t lpa = he_sg_list(t, &r, list, 1);
+  uint64_t lpa = he_sg_list1(t, &r, pa, 2048);
   REQUIRE_EQ(t, sim_axi_inject_error(r.s, pa + 1024, pa + 1032, SIM_AXI_SLVERR, 0, 1), 0);
-  hba_cmd_t c = {.id = 1, .dir = HBA_CMD_CFG_DIR_IN, .len = 2048, .sg_list = lpa};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 4);
   hba_result_t res;
-  he_run(t, &r, &c, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_DMA_ERR_MASK |
-                                 HBA_INT_STATUS_UNDERRUN_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
+  he_bm_run(t, &r, 1, SCSI_OP_READ_10, 4, 2048, lpa, &res);
   /* DMA_COUNT counts the bytes of the write bursts answered OKAY before the error response
    * (sgdma.md): the burst starting at 1024 (bursts are CapBytes-aligned, the buffer is page
    * aligned) got the error, so 1024 bytes were delivered; every byte handshaken after them was
    * discarded or written with an error and counts in EXTRA, not XFERRED */
+  HE_CHECK_END(t, &res,
+               .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_DMA_ERR_MASK |
+                 HBA_INT_STATUS_UNDERRUN_MASK, .reason = HBA_END_REASON_COMPLETE,
+               .status = SCSI_STATUS_GOOD, .xferred = 1024, .residual = 2048 - 1024,
+               .extra = 2048 - 1024);
   CHECK_EQ(t, res.dma_count, 1024);
-  CHECK_EQ(t, res.xferred, 1024);
-  CHECK_EQ(t, res.residual, 2048 - 1024);
-  CHECK_EQ(t, res.extra, 2048 - 1024);
   CHECK_EQ(t, hba_rd(t, &r, HBA_SG_DESCS), 1);
   CHECK(t, he_mem_is(t, &r, pa, 0, 1024, img), "the bytes before the error are in memory");
   CHECK(t, he_mem_is(t, &r, pa, 1024, 1032, NULL), "the errored beat was not written");
@@ -473,14 +412,10 @@ static void bm_dma_err_out(test_ctx_t *t) {
   uint8_t src[1024], disk[1024];
   prng_fill(&g, src, sizeof src);
   REQUIRE_EQ(t, hostmem_write(sim_mem(r.s), pa, src, sizeof src), 0);
-  uint8_t list[16];
-  he_sg_desc(list, 0, pa, 1024, 1);
-  uint64_t lpa = he_sg_list(t, &r, list, 1);
+  uint64_t lpa = he_sg_list1(t, &r, pa, 1024);
   REQUIRE_EQ(t, sim_axi_inject_error(r.s, pa + 512, pa + 520, SIM_AXI_SLVERR, 1, 0), 0);
-  hba_cmd_t c = {.id = 1, .dir = HBA_CMD_CFG_DIR_OUT, .len = 1024, .sg_list = lpa};
-  he_cdb10(c.cdb, SCSI_OP_WRITE_10, 0, 2);
   hba_result_t res;
-  he_run(t, &r, &c, &res);
+  he_bm_run(t, &r, 1, SCSI_OP_WRITE_10, 2, 1024, lpa, &res);
   scsi_target_stats_t st;
   scsi_target_stats(r.tgt[1], &st);
   CHECK_EQ(t, res.int_status, HBA_INT_STATUS_ABORTED_MASK | HBA_INT_STATUS_DMA_ERR_MASK |
@@ -580,22 +515,12 @@ static void bm_dma_err_read_no_shift(test_ctx_t *t) {
   hba_rig_init(t, &r);
   rec_lu_t rec;
   memset(&rec, 0, sizeof rec);
-  scsi_disk_config_t dc;
-  scsi_disk_config_default(&dc);
-  dc.capacity = 64;
-  dc.seed = test_seed(t) + 1;
-  memset(&dc.timing, 0, sizeof dc.timing);
-  char err[128];
-  rec.d = scsi_disk_create(&dc, err, sizeof err);
-  REQUIRE(t, rec.d != NULL, "scsi_disk_create: %s", err);
-  r.disk[1] = rec.d; /* destroyed by hba_rig_done */
-  scsi_target_config_t tc;
-  scsi_target_config_default(&tc);
-  tc.seed = test_seed(t) ^ 0x5348ull;
-  int e = 0;
-  r.tgt[1] = scsi_target_create(sim_scsi_bus(r.s), 1, &tc, &e);
-  REQUIRE(t, r.tgt[1] != NULL, "scsi_target_create: %d", e);
-  REQUIRE_EQ(t, scsi_target_bind(r.tgt[1], 0, &rec_lu_ops, &rec), 0);
+  disk_rig_spec_t sp = disk_rig_spec(t, 1, 64);
+  sp.target_seed = test_seed(t) ^ 0x5348ull;
+  sp.ops = &rec_lu_ops;  /* the recorder in front of the disk */
+  sp.lu = &rec;
+  disk_rig_add(t, sim_scsi_bus(r.s), 1, &sp, &r.disk[1], &r.tgt[1]); /* freed by hba_rig_done */
+  rec.d = r.disk[1];
   he_clear_ua(t, &r, 1);
 
   prng_t g;
@@ -606,19 +531,15 @@ static void bm_dma_err_read_no_shift(test_ctx_t *t) {
   REQUIRE_EQ(t, scsi_disk_poke(rec.d, 0, 0, 1, img), 0);
   uint64_t pa = he_bm_buffer(t, &r, LOFF + LLEN);
   REQUIRE_EQ(t, hostmem_write(sim_mem(r.s), pa + LOFF, src, sizeof src), 0);
-  uint8_t list[16];
-  he_sg_desc(list, 0, pa + LOFF, LLEN, 1);
-  uint64_t lpa = he_sg_list(t, &r, list, 1);
+  uint64_t lpa = he_sg_list1(t, &r, pa + LOFF, LLEN);
   REQUIRE_EQ(t, sim_axi_inject_error(r.s, pa + LOFF + EPOS, pa + LOFF + EPOS + 4, SIM_AXI_SLVERR,
                                      1, 0), 0);
   r_hold_t hold = {.s = r.s, .after = 3 + prng_below(&g, 3), .hold = 4000};
   REQUIRE_EQ(t, sim_axi_set_pause(r.s, SIM_AXI_R, r_hold_fn, &hold), 0);
   scsi_target_stats_t st0, st;
   scsi_target_stats(r.tgt[1], &st0);
-  hba_cmd_t c = {.id = 1, .dir = HBA_CMD_CFG_DIR_OUT, .len = XLEN, .sg_list = lpa};
-  he_cdb10(c.cdb, SCSI_OP_WRITE_10, 0, 1);
   hba_result_t res;
-  he_run(t, &r, &c, &res);
+  he_bm_run(t, &r, 1, SCSI_OP_WRITE_10, 1, XLEN, lpa, &res);
   scsi_target_stats(r.tgt[1], &st);
   uint64_t got = st.data_out_bytes - st0.data_out_bytes;
   CHECK_EQ(t, res.int_status, HBA_INT_STATUS_ABORTED_MASK | HBA_INT_STATUS_DMA_ERR_MASK |
@@ -658,10 +579,8 @@ static void bm_dma_err_read_no_shift(test_ctx_t *t) {
   /* reprogrammable: the same WRITE from an exact 512-byte list lands */
   sim_axi_clear_errors_injected(r.s);
   REQUIRE_EQ(t, sim_axi_set_pause(r.s, SIM_AXI_R, NULL, NULL), 0);
-  he_sg_desc(list, 0, pa + LOFF, XLEN, 1);
-  lpa = he_sg_list(t, &r, list, 1);
-  c.sg_list = lpa;
-  he_run(t, &r, &c, &res);
+  lpa = he_sg_list1(t, &r, pa + LOFF, XLEN);
+  he_bm_run(t, &r, 1, SCSI_OP_WRITE_10, 1, XLEN, lpa, &res);
   CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
   CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
   CHECK_EQ(t, res.xferred, XLEN);
@@ -679,25 +598,17 @@ static void bm_dma_err_desc(test_ctx_t *t) {
   uint8_t *img;
   he_rig(t, &r, 1, 4, &img);
   uint64_t pa = he_bm_buffer(t, &r, 2048);
-  uint8_t list[32];
-  he_sg_desc(list, 0, pa, 1024, 0);
-  he_sg_desc(list, 1, pa + 1024, 1024, 1);
-  uint64_t lpa = he_sg_list(t, &r, list, 2);
+  uint64_t lpa = he_sg_list2(t, &r, pa, 1024, 0, pa + 1024, 1024, 1);
   REQUIRE_EQ(t, sim_axi_inject_error(r.s, lpa + 16, lpa + 32, SIM_AXI_DECERR, 1, 0), 0);
-  hba_cmd_t c = {.id = 1, .dir = HBA_CMD_CFG_DIR_IN, .len = 2048, .sg_list = lpa};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 4);
   hba_result_t res;
-  he_run(t, &r, &c, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_DMA_ERR_MASK |
-                                 HBA_INT_STATUS_UNDERRUN_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
+  he_bm_run(t, &r, 1, SCSI_OP_READ_10, 4, 2048, lpa, &res);
   /* the engine prefetches descriptor 1 before it moves element 0's data: the fetch error
    * stops it before any byte moved */
+  HE_CHECK_END(t, &res,
+               .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_DMA_ERR_MASK |
+                 HBA_INT_STATUS_UNDERRUN_MASK, .reason = HBA_END_REASON_COMPLETE,
+               .status = SCSI_STATUS_GOOD, .xferred = 0, .residual = 2048, .extra = 2048);
   CHECK_EQ(t, res.dma_count, 0);
-  CHECK_EQ(t, res.xferred, 0);
-  CHECK_EQ(t, res.residual, 2048);
-  CHECK_EQ(t, res.extra, 2048);
   CHECK_EQ(t, hba_rd(t, &r, HBA_SG_DESCS), 1);
   CHECK(t, he_mem_is(t, &r, pa, 0, 2048, NULL), "nothing written");
   sim_axi_clear_errors_injected(r.s);
@@ -717,18 +628,13 @@ static void bm_sg_zero_length(test_ctx_t *t) {
   he_sg_desc(list, 1, pa + 1024, 0, 0);
   he_sg_desc(list, 2, pa + 1024, 1024, 1);
   uint64_t lpa = he_sg_list(t, &r, list, 3);
-  hba_cmd_t c = {.id = 1, .dir = HBA_CMD_CFG_DIR_IN, .len = 2048, .sg_list = lpa};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 4);
   hba_result_t res;
-  he_run(t, &r, &c, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SG_ERR_MASK |
-                                 HBA_INT_STATUS_UNDERRUN_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
+  he_bm_run(t, &r, 1, SCSI_OP_READ_10, 4, 2048, lpa, &res);
+  HE_CHECK_END(t, &res,
+               .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SG_ERR_MASK |
+                 HBA_INT_STATUS_UNDERRUN_MASK, .reason = HBA_END_REASON_COMPLETE,
+               .status = SCSI_STATUS_GOOD, .xferred = 1024, .residual = 1024, .extra = 1024);
   CHECK_EQ(t, res.dma_count, 1024);
-  CHECK_EQ(t, res.xferred, 1024);
-  CHECK_EQ(t, res.residual, 1024);
-  CHECK_EQ(t, res.extra, 1024);
   CHECK_EQ(t, hba_rd(t, &r, HBA_SG_DESCS), 2);
   CHECK(t, he_mem_is(t, &r, pa, 0, 1024, img), "element 0 holds its bytes");
   CHECK(t, he_mem_is(t, &r, pa, 1024, 2048, NULL), "nothing after the malformed element");
@@ -743,22 +649,14 @@ static void bm_sg_misaligned(test_ctx_t *t) {
   uint8_t *img;
   he_rig(t, &r, 1, 2, &img);
   uint64_t pa = he_bm_buffer(t, &r, 1024);
-  uint8_t list[32];
-  memset(list, 0, sizeof list);
-  he_sg_desc(list, 0, pa, 1024, 1);
-  uint64_t lpa = he_sg_list(t, &r, list, 2);
-  hba_cmd_t c = {.id = 1, .dir = HBA_CMD_CFG_DIR_IN, .len = 1024, .sg_list = lpa + 8};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 2);
+  uint64_t lpa = he_sg_list2(t, &r, pa, 1024, 1, 0, 0, 0); /* element 1: all zero */
   hba_result_t res;
-  he_run(t, &r, &c, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SG_ERR_MASK |
-                                 HBA_INT_STATUS_UNDERRUN_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
+  he_bm_run(t, &r, 1, SCSI_OP_READ_10, 2, 1024, lpa + 8, &res);
+  HE_CHECK_END(t, &res,
+               .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SG_ERR_MASK |
+                 HBA_INT_STATUS_UNDERRUN_MASK, .reason = HBA_END_REASON_COMPLETE,
+               .status = SCSI_STATUS_GOOD, .xferred = 0, .residual = 1024, .extra = 1024);
   CHECK_EQ(t, res.dma_count, 0);
-  CHECK_EQ(t, res.xferred, 0);
-  CHECK_EQ(t, res.residual, 1024);
-  CHECK_EQ(t, res.extra, 1024);
   CHECK(t, he_mem_is(t, &r, pa, 0, 1024, NULL), "nothing written");
   he_good_read(t, &r, 1, 2, img);
   free(img);
@@ -771,20 +669,13 @@ static void bm_sg_short_list(test_ctx_t *t) {
   uint8_t *img;
   he_rig(t, &r, 1, 4, &img);
   uint64_t pa = he_bm_buffer(t, &r, 2048);
-  uint8_t list[16];
-  he_sg_desc(list, 0, pa, 1024, 1);
-  uint64_t lpa = he_sg_list(t, &r, list, 1);
-  hba_cmd_t c = {.id = 1, .dir = HBA_CMD_CFG_DIR_IN, .len = 2048, .sg_list = lpa};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 4);
+  uint64_t lpa = he_sg_list1(t, &r, pa, 1024);
   hba_result_t res;
-  he_run(t, &r, &c, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_UNDERRUN_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
+  he_bm_run(t, &r, 1, SCSI_OP_READ_10, 4, 2048, lpa, &res);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_UNDERRUN_MASK,
+               .reason = HBA_END_REASON_COMPLETE, .status = SCSI_STATUS_GOOD, .xferred = 1024,
+               .residual = 1024, .extra = 1024);
   CHECK_EQ(t, res.dma_count, 1024);
-  CHECK_EQ(t, res.xferred, 1024);
-  CHECK_EQ(t, res.residual, 1024);
-  CHECK_EQ(t, res.extra, 1024);
   CHECK_EQ(t, hba_rd(t, &r, HBA_SG_DESCS), 1);
   CHECK(t, he_mem_is(t, &r, pa, 0, 1024, img), "the list's 1024 bytes are in memory");
   CHECK(t, he_mem_is(t, &r, pa, 1024, 2048, NULL), "nothing past the list");

@@ -46,6 +46,29 @@ static inline void he_cdb10(uint8_t *cdb, uint8_t op, uint32_t lba, uint16_t blo
   cdb[8] = (uint8_t)blocks;
 }
 
+/* How a command must end (HE_CHECK_END): the interrupt causes, END.REASON, the status byte
+ * (hba_status_byte: 0x100 = no STATUS phase), XFERRED, RESIDUAL and EXTRA, every one checked. */
+typedef struct he_end {
+  uint32_t int_status;
+  unsigned reason;
+  unsigned status;
+  uint32_t xferred, residual, extra;
+} he_end_t;
+
+static inline void he_check_end_(test_ctx_t *t, const hba_result_t *res, he_end_t w, int line) {
+  if (res->int_status != w.int_status || he_reason(res) != w.reason ||
+      hba_status_byte(res) != w.status || res->xferred != w.xferred ||
+      res->residual != w.residual || res->extra != w.extra)
+    test_log(t, "the command's end checked at line %d differs:", line);
+  CHECK_EQ(t, res->int_status, w.int_status);
+  CHECK_EQ(t, he_reason(res), w.reason);
+  CHECK_EQ(t, hba_status_byte(res), w.status);
+  CHECK_EQ(t, res->xferred, w.xferred);
+  CHECK_EQ(t, res->residual, w.residual);
+  CHECK_EQ(t, res->extra, w.extra);
+}
+#define HE_CHECK_END(t, res, ...) he_check_end_((t), (res), (he_end_t){__VA_ARGS__}, __LINE__)
+
 /* The power-on unit attention of `id` reported and consumed; the next TEST UNIT READY GOOD. */
 static inline void he_clear_ua(test_ctx_t *t, hba_rig_t *r, unsigned id) {
   hba_cmd_t tur = {.id = id, .cdb = {SCSI_OP_TEST_UNIT_READY}, .dir = HBA_CMD_CFG_DIR_NONE};
@@ -136,17 +159,57 @@ static inline int he_mem_is(test_ctx_t *t, hba_rig_t *r, uint64_t pa, uint32_t f
   return ok;
 }
 
-/* The HBA after an exception: a good READ(10) of `blocks` blocks at LBA 0 of `id` through the
- * subordinate mover ends CMD_DONE, GOOD, with the disk image `img` in memory. */
-static inline void he_good_read(test_ctx_t *t, hba_rig_t *r, unsigned id, uint32_t blocks,
-                                const uint8_t *img) {
+/* Subordinate mover: a READ(10) of `blocks` blocks at LBA 0 of `id` into a buffer of
+ * blocks * 512 bytes filled with HE_FILL, the 8237 programmed for all of it, started without
+ * waiting (he_start): the buffer's PA. */
+static inline uint32_t he_sub_read_start(test_ctx_t *t, hba_rig_t *r, unsigned id,
+                                         uint32_t blocks) {
   uint32_t len = blocks * 512u;
   uint32_t pa = he_filled_buffer(t, r, len);
   hba_program_dma(t, r, pa, len, 1);
   hba_cmd_t c = {.id = id, .dir = HBA_CMD_CFG_DIR_IN, .len = len};
   he_cdb10(c.cdb, SCSI_OP_READ_10, 0, (uint16_t)blocks);
+  he_start(t, r, &c);
+  return pa;
+}
+
+/* Until target `id` has sent `bytes` DATA IN bytes (HE_BOUND cycles at most). */
+typedef struct he_sent {
+  scsi_target_t *tg;
+  uint64_t bytes;
+} he_sent_t;
+
+static inline int he_sent_reached(sim_t *s, void *ctx) {
+  (void)s;
+  const he_sent_t *w = ctx;
+  scsi_target_stats_t st;
+  scsi_target_stats(w->tg, &st);
+  return st.data_in_bytes >= w->bytes;
+}
+
+static inline void he_wait_sent(test_ctx_t *t, hba_rig_t *r, unsigned id, uint64_t bytes) {
+  he_sent_t w = {r->tgt[id], bytes};
+  REQUIRE_OK(t, sim_wait_until(r->s, he_sent_reached, &w, HE_BOUND));
+}
+
+/* Bus master: a READ(10)/WRITE(10) (`op`) of `blocks` blocks at LBA 0 of `id`, XFER_LEN `len`,
+ * through the descriptor list at `lpa`, run to its end (he_run). */
+static inline void he_bm_run(test_ctx_t *t, hba_rig_t *r, unsigned id, uint8_t op,
+                             uint16_t blocks, uint32_t len, uint64_t lpa, hba_result_t *res) {
+  hba_cmd_t c = {.id = id, .len = len, .sg_list = lpa,
+                 .dir = op == SCSI_OP_WRITE_10 ? HBA_CMD_CFG_DIR_OUT : HBA_CMD_CFG_DIR_IN};
+  he_cdb10(c.cdb, op, 0, blocks);
+  he_run(t, r, &c, res);
+}
+
+/* The HBA after an exception: a good READ(10) of `blocks` blocks at LBA 0 of `id` through the
+ * subordinate mover ends CMD_DONE, GOOD, with the disk image `img` in memory. */
+static inline void he_good_read(test_ctx_t *t, hba_rig_t *r, unsigned id, uint32_t blocks,
+                                const uint8_t *img) {
+  uint32_t len = blocks * 512u;
+  uint32_t pa = he_sub_read_start(t, r, id, blocks);
   hba_result_t res;
-  he_run(t, r, &c, &res);
+  he_wait(t, r, &res, HE_BOUND);
   CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
   CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
   CHECK_EQ(t, res.xferred, len);
@@ -185,6 +248,22 @@ static inline uint64_t he_sg_list(test_ctx_t *t, hba_rig_t *r, const uint8_t *li
   uint64_t pa = pfn * HOSTMEM_PAGE_SIZE;
   REQUIRE_EQ(t, hostmem_write(sim_mem(r->s), pa, list, 16u * n), 0);
   return pa;
+}
+
+/* A one-element list (`len` bytes at `pa`, EOL) in host memory: its PA. */
+static inline uint64_t he_sg_list1(test_ctx_t *t, hba_rig_t *r, uint64_t pa, uint32_t len) {
+  uint8_t list[16];
+  he_sg_desc(list, 0, pa, len, 1);
+  return he_sg_list(t, r, list, 1);
+}
+
+/* A two-element list in host memory, each element's address, length and flags given: its PA. */
+static inline uint64_t he_sg_list2(test_ctx_t *t, hba_rig_t *r, uint64_t pa0, uint32_t len0,
+                                   uint32_t flags0, uint64_t pa1, uint32_t len1, uint32_t flags1) {
+  uint8_t list[32];
+  he_sg_desc(list, 0, pa0, len0, flags0);
+  he_sg_desc(list, 1, pa1, len1, flags1);
+  return he_sg_list(t, r, list, 2);
 }
 
 #endif

@@ -573,12 +573,9 @@ static void reject_while_draining(test_ctx_t *t) {
   REQUIRE_EQ(t, i8237_unmask(r.s, r.dma_chan), I8237_OK);
   hba_result_t res;
   he_wait(t, &r, &res, HE_BOUND);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
-  CHECK_EQ(t, res.xferred, len);
-  CHECK_EQ(t, res.residual, 0);
-  CHECK_EQ(t, res.extra, 0);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_CMD_DONE_MASK,
+               .reason = HBA_END_REASON_COMPLETE, .status = SCSI_STATUS_GOOD, .xferred = len,
+               .residual = 0, .extra = 0);
   CHECK_EQ(t, res.dma_count, len);
   check_read_mem(t, &r, &b, img, len);
   scsi_target_stats_t st2 = tgt_stats(&r);
@@ -764,14 +761,10 @@ static void bm_dma_err_last_burst(test_ctx_t *t) {
   uint8_t *img;
   he_rig(t, &r, MSG_ID, 2, &img);
   uint64_t pa = he_bm_buffer(t, &r, 1024);
-  uint8_t list[16];
-  he_sg_desc(list, 0, pa, 1024, 1);
-  uint64_t lpa = he_sg_list(t, &r, list, 1);
+  uint64_t lpa = he_sg_list1(t, &r, pa, 1024);
   REQUIRE_EQ(t, sim_axi_inject_error(r.s, pa + 1016, pa + 1024, SIM_AXI_SLVERR, 0, 1), 0);
-  hba_cmd_t c = {.id = MSG_ID, .dir = HBA_CMD_CFG_DIR_IN, .len = 1024, .sg_list = lpa};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 2);
   hba_result_t res;
-  he_run(t, &r, &c, &res);
+  he_bm_run(t, &r, MSG_ID, SCSI_OP_READ_10, 2, 1024, lpa, &res);
   CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_DMA_ERR_MASK |
                                  HBA_INT_STATUS_UNDERRUN_MASK);
   CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
@@ -807,21 +800,13 @@ static void bm_sg_err_past_data(test_ctx_t *t) {
   uint8_t *img;
   he_rig(t, &r, MSG_ID, 2, &img);
   uint64_t pa = he_bm_buffer(t, &r, 1024);
-  uint8_t list[32];
-  he_sg_desc(list, 0, pa, 1024, 0);
-  he_sg_desc(list, 1, pa + 1024, 0, 0);
-  uint64_t lpa = he_sg_list(t, &r, list, 2);
-  hba_cmd_t c = {.id = MSG_ID, .dir = HBA_CMD_CFG_DIR_IN, .len = 1024, .sg_list = lpa};
-  he_cdb10(c.cdb, SCSI_OP_READ_10, 0, 2);
+  uint64_t lpa = he_sg_list2(t, &r, pa, 1024, 0, pa + 1024, 0, 0);
   hba_result_t res;
-  he_run(t, &r, &c, &res);
-  CHECK_EQ(t, res.int_status, HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SG_ERR_MASK);
-  CHECK_EQ(t, he_reason(&res), HBA_END_REASON_COMPLETE);
-  CHECK_EQ(t, hba_status_byte(&res), SCSI_STATUS_GOOD);
+  he_bm_run(t, &r, MSG_ID, SCSI_OP_READ_10, 2, 1024, lpa, &res);
+  HE_CHECK_END(t, &res, .int_status = HBA_INT_STATUS_CMD_DONE_MASK | HBA_INT_STATUS_SG_ERR_MASK,
+               .reason = HBA_END_REASON_COMPLETE, .status = SCSI_STATUS_GOOD, .xferred = 1024,
+               .residual = 0, .extra = 0);
   CHECK_EQ(t, res.dma_count, 1024);
-  CHECK_EQ(t, res.xferred, 1024);
-  CHECK_EQ(t, res.residual, 0);
-  CHECK_EQ(t, res.extra, 0);
   CHECK_EQ(t, hba_rd(t, &r, HBA_SG_DESCS), 2);
   CHECK(t, he_mem_is(t, &r, pa, 0, 1024, img), "element 0 holds its bytes");
   he_good_read(t, &r, MSG_ID, 2, img);
@@ -843,15 +828,10 @@ static void bm_sg_err_out(test_ctx_t *t) {
   uint8_t src[1024], disk[1024];
   prng_fill(&g, src, sizeof src);
   REQUIRE_EQ(t, hostmem_write(sim_mem(r.s), pa, src, sizeof src), 0);
-  uint8_t list[32];
-  he_sg_desc(list, 0, pa, 1024, 0);
-  he_sg_desc(list, 1, pa + 1024, 0, 0);
-  uint64_t lpa = he_sg_list(t, &r, list, 2);
-  hba_cmd_t c = {.id = MSG_ID, .dir = HBA_CMD_CFG_DIR_OUT, .len = 1024, .sg_list = lpa};
-  he_cdb10(c.cdb, SCSI_OP_WRITE_10, 0, 2);
+  uint64_t lpa = he_sg_list2(t, &r, pa, 1024, 0, pa + 1024, 0, 0);
   scsi_target_stats_t st0 = tgt_stats(&r);
   hba_result_t res;
-  he_run(t, &r, &c, &res);
+  he_bm_run(t, &r, MSG_ID, SCSI_OP_WRITE_10, 2, 1024, lpa, &res);
   scsi_target_stats_t st = tgt_stats(&r);
   CHECK_EQ(t, res.int_status, HBA_INT_STATUS_ABORTED_MASK | HBA_INT_STATUS_SG_ERR_MASK |
                                  HBA_INT_STATUS_UNDERRUN_MASK);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk_rig.h"
 #include "hba_regs.h"
 #include "hostmem.h"
 #include "i8237.h"
@@ -57,24 +58,9 @@ static inline void hba_rig_init(test_ctx_t *t, hba_rig_t *r) { hba_rig_init_cfg(
 /* A memory-backed disk of `blocks` 512-byte blocks at SCSI ID `id`, LUN 0, no medium timing. */
 static inline scsi_disk_t *hba_rig_add_disk(test_ctx_t *t, hba_rig_t *r, unsigned id,
                                             uint64_t blocks) {
-  scsi_disk_config_t dc;
-  scsi_disk_config_default(&dc);
-  dc.capacity = blocks;
-  dc.seed = test_seed(t) + id;
-  memset(&dc.timing, 0, sizeof dc.timing);
-  char err[128];
-  scsi_disk_t *d = scsi_disk_create(&dc, err, sizeof err);
-  REQUIRE(t, d != NULL, "scsi_disk_create: %s", err);
-  scsi_target_config_t tc;
-  scsi_target_config_default(&tc);
-  tc.seed = test_seed(t) ^ (0x7467ull << 8) ^ id;
-  int e = 0;
-  scsi_target_t *tg = scsi_target_create(sim_scsi_bus(r->s), id, &tc, &e);
-  REQUIRE(t, tg != NULL, "scsi_target_create: %d", e);
-  REQUIRE_EQ(t, scsi_target_bind(tg, 0, &scsi_disk_lu_ops, d), 0);
-  r->disk[id] = d;
-  r->tgt[id] = tg;
-  return d;
+  const disk_rig_spec_t sp = disk_rig_spec(t, id, blocks);
+  disk_rig_add(t, sim_scsi_bus(r->s), id, &sp, &r->disk[id], &r->tgt[id]);
+  return r->disk[id];
 }
 
 /* Destroys the sim (and with it the bus and the target engines), then the disks. */

@@ -21,26 +21,12 @@ static inline long hx_diff(const uint8_t *a, const uint8_t *b, size_t n) {
 static inline scsi_disk_t *hx_add_disk(test_ctx_t *t, hba_rig_t *r, unsigned id, uint64_t blocks,
                                        const scsi_target_config_t *tc_or_null,
                                        const scsi_disk_timing_t *timing_or_null) {
-  scsi_disk_config_t dc;
-  scsi_disk_config_default(&dc);
-  dc.capacity = blocks;
-  dc.seed = test_seed(t) + id;
-  if (timing_or_null) dc.timing = *timing_or_null;
-  else memset(&dc.timing, 0, sizeof dc.timing);
-  char err[128];
-  scsi_disk_t *d = scsi_disk_create(&dc, err, sizeof err);
-  REQUIRE(t, d != NULL, "scsi_disk_create: %s", err);
-  r->disk[id] = d; /* destroyed by hba_rig_done even if the target fails below */
-  scsi_target_config_t tc;
-  if (tc_or_null) tc = *tc_or_null;
-  else scsi_target_config_default(&tc);
-  tc.seed = test_seed(t) ^ (0x7867ull << 8) ^ id;
-  int e = 0;
-  scsi_target_t *tg = scsi_target_create(sim_scsi_bus(r->s), id, &tc, &e);
-  REQUIRE(t, tg != NULL, "scsi_target_create: %d", e);
-  REQUIRE_EQ(t, scsi_target_bind(tg, 0, &scsi_disk_lu_ops, d), 0);
-  r->tgt[id] = tg;
-  return d;
+  disk_rig_spec_t sp = disk_rig_spec(t, id, blocks);
+  sp.target_seed = test_seed(t) ^ (0x7867ull << 8) ^ id;
+  sp.timing = timing_or_null;
+  sp.tc = tc_or_null;
+  disk_rig_add(t, sim_scsi_bus(r->s), id, &sp, &r->disk[id], &r->tgt[id]);
+  return r->disk[id];
 }
 
 /* The first TEST UNIT READY reports the power-on unit attention; the second must be GOOD. */

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "disk_rig.h"
 #include "hal_dma.h"
 #include "hba_regs.h"
 #include "hostmem.h"
@@ -24,6 +25,7 @@
 #include "scsi_target.h"
 #include "scsiport.h"
 #include "sim.h"
+#include "srb_req.h"
 #include "test.h"
 
 #define TM_ID 2u            /* the disk's SCSI ID */
@@ -331,6 +333,7 @@ typedef struct rig {
   hal_machine_t *hal;
   sp_system_t *sys;
   sp_port_t *port;
+  port_if_t pif;          /* the port's upper edge: raw SRBs (srb_req.h) */
   scsi_disk_t *disk;
   scsi_target_t *tgt;
   tm_knobs_t k;
@@ -342,21 +345,10 @@ static void rig_base(test_ctx_t *t, rig_t *r) {
   r->s = test_sim(t, NULL);
   REQUIRE_OK(t, sim_reset(r->s, 4));
   prng_seed(&r->g, test_seed(t), 0x535054ull);
-  scsi_disk_config_t dc;
-  scsi_disk_config_default(&dc);
-  dc.capacity = TM_BLOCKS;
-  dc.seed = test_seed(t);
-  memset(&dc.timing, 0, sizeof dc.timing);
-  char err[128];
-  r->disk = scsi_disk_create(&dc, err, sizeof err);
-  REQUIRE(t, r->disk != NULL, "scsi_disk_create: %s", err);
-  scsi_target_config_t tc;
-  scsi_target_config_default(&tc);
-  tc.seed = test_seed(t) ^ 0x7467u;
-  int e = 0;
-  r->tgt = scsi_target_create(sim_scsi_bus(r->s), TM_ID, &tc, &e);
-  REQUIRE(t, r->tgt != NULL, "scsi_target_create %d", e);
-  REQUIRE_EQ(t, scsi_target_bind(r->tgt, 0, &scsi_disk_lu_ops, r->disk), 0);
+  disk_rig_spec_t sp = disk_rig_spec(t, TM_ID, TM_BLOCKS);
+  sp.disk_seed = test_seed(t);
+  sp.target_seed = test_seed(t) ^ 0x7467u;
+  disk_rig_add(t, sim_scsi_bus(r->s), TM_ID, &sp, &r->disk, &r->tgt);
   r->hal = hal_machine_create(r->s, NULL);
   REQUIRE(t, r->hal != NULL, "hal_machine_create");
 }
@@ -371,6 +363,7 @@ static void rig_start(test_ctx_t *t, rig_t *r, const sp_system_config_t *sc_or_n
                                 sizeof(HW_INITIALIZATION_DATA)), (ULONG)STATUS_SUCCESS);
   REQUIRE_EQ(t, sp_system_port_count(r->sys), 1);
   r->port = sp_system_port(r->sys, 0);
+  sp_port_if(r->port, &r->pif);
 }
 
 static void rig_init(test_ctx_t *t, rig_t *r) {
@@ -385,85 +378,6 @@ static void rig_done(test_ctx_t *t, rig_t *r) {
   scsi_disk_destroy(r->disk);
 }
 
-/* a request and its completion */
-typedef struct req {
-  SCSI_REQUEST_BLOCK srb;
-  UCHAR sense[32];
-  PMDL mdl;
-  hostmem_buf_t *buf;
-  int done;
-  uint64_t done_cycle;
-  unsigned done_irql;
-} req_t;
-
-static void req_done(PSCSI_REQUEST_BLOCK srb, void *ctx) {
-  req_t *q = ctx;
-  (void)srb;
-  q->done = 1;
-  q->done_irql = 0;
-}
-
-static int req_is_done(sim_t *s, void *ctx) {
-  (void)s;
-  return ((req_t *)ctx)->done;
-}
-
-/* READ(10)/WRITE(10)/TEST UNIT READY on the test disk with a buffer placed by `place` */
-static void req_prepare(test_ctx_t *t, rig_t *r, req_t *q, UCHAR op, uint32_t lba,
-                        uint32_t blocks, hostmem_place_t place, size_t offset) {
-  memset(q, 0, sizeof *q);
-  PSCSI_REQUEST_BLOCK srb = &q->srb;
-  srb->Length = sizeof *srb;
-  srb->Function = SRB_FUNCTION_EXECUTE_SCSI;
-  srb->TargetId = TM_ID;
-  srb->CdbLength = op == SCSIOP_TEST_UNIT_READY ? 6 : 10;
-  srb->Cdb[0] = op;
-  srb->TimeOutValue = 10;
-  srb->SenseInfoBuffer = q->sense;
-  srb->SenseInfoBufferLength = sizeof q->sense;
-  if (op == SCSIOP_READ || op == SCSIOP_WRITE) {
-    srb->Cdb[2] = (UCHAR)(lba >> 24);
-    srb->Cdb[3] = (UCHAR)(lba >> 16);
-    srb->Cdb[4] = (UCHAR)(lba >> 8);
-    srb->Cdb[5] = (UCHAR)lba;
-    srb->Cdb[7] = (UCHAR)(blocks >> 8);
-    srb->Cdb[8] = (UCHAR)blocks;
-    uint32_t len = blocks * 512u;
-    q->buf = hostmem_buf_alloc(sim_mem(r->s), len, offset, place);
-    REQUIRE(t, q->buf != NULL, "hostmem_buf_alloc(%u, %s)", len, hostmem_place_name(place));
-    q->mdl = IoAllocateMdl(q->buf->va, len, FALSE, FALSE, NULL);
-    REQUIRE(t, q->mdl != NULL, "IoAllocateMdl");
-    MmBuildMdlForNonPagedPool(q->mdl);
-    srb->DataBuffer = q->buf->va;
-    srb->DataTransferLength = len;
-    srb->SrbFlags = op == SCSIOP_READ ? SRB_FLAGS_DATA_IN : SRB_FLAGS_DATA_OUT;
-  }
-}
-
-static void req_free(rig_t *r, req_t *q) {
-  if (q->mdl) IoFreeMdl(q->mdl);
-  if (q->buf) hostmem_buf_free(sim_mem(r->s), q->buf);
-  q->mdl = NULL;
-  q->buf = NULL;
-}
-
-static void req_run(test_ctx_t *t, rig_t *r, req_t *q) {
-  REQUIRE_EQ(t, sp_execute(r->port, &q->srb, q->mdl, req_done, q), STATUS_PENDING);
-  REQUIRE_OK(t, sim_wait_until(r->s, req_is_done, q, TM_BOUND));
-}
-
-/* the power-on unit attention, cleared (TEST UNIT READY with autosense, then GOOD) */
-static void clear_ua(test_ctx_t *t, rig_t *r) {
-  req_t q;
-  req_prepare(t, r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
-  req_run(t, r, &q);
-  CHECK_EQ(t, SRB_STATUS(q.srb.SrbStatus), SRB_STATUS_ERROR);
-  CHECK_EQ(t, q.srb.ScsiStatus, SCSISTAT_CHECK_CONDITION);
-  req_prepare(t, r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
-  req_run(t, r, &q);
-  REQUIRE_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
-}
-
 /* WRITE `blocks` at lba from seeded data, then READ them back into a buffer placed by
  * `place`; both checked against the disk model */
 static void write_read(test_ctx_t *t, rig_t *r, uint32_t lba, uint32_t blocks,
@@ -472,28 +386,28 @@ static void write_read(test_ctx_t *t, rig_t *r, uint32_t lba, uint32_t blocks,
   uint8_t *src = malloc(len), *back = malloc(len);
   REQUIRE(t, src && back, "malloc");
   prng_fill(&r->g, src, len);
-  req_t q;
+  srb_req_t q;
   size_t off = prng_below(&r->g, 512) * 2u; /* even: the word channel needs it */
-  req_prepare(t, r, &q, SCSIOP_WRITE, lba, blocks, place, off);
+  srb_req_prepare(t, r->s, &q, TM_ID, SCSIOP_WRITE, lba, blocks, place, off);
   memcpy(q.buf->va, src, len);
-  req_run(t, r, &q);
+  srb_req_run(t, &r->pif, &q, TM_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK_EQ(t, q.srb.DataTransferLength, len);
   REQUIRE_EQ(t, scsi_disk_peek(r->disk, 0, lba, blocks, back), 0);
   CHECK(t, memcmp(back, src, len) == 0, "WRITE landed on the disk");
-  req_free(r, &q);
-  req_prepare(t, r, &q, SCSIOP_READ, lba, blocks, place, off);
+  srb_req_free(&q);
+  srb_req_prepare(t, r->s, &q, TM_ID, SCSIOP_READ, lba, blocks, place, off);
   memset(q.buf->va, 0xEE, len);
-  req_run(t, r, &q);
+  srb_req_run(t, &r->pif, &q, TM_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK(t, memcmp(q.buf->va, src, len) == 0, "READ brought the data to the caller's buffer "
         "(%s)", hostmem_place_name(place));
-  req_free(r, &q);
+  srb_req_free(&q);
   free(src);
   free(back);
 }
 
-/* the port's counters since `base` (autosense requests of clear_ua are not counted) */
+/* the port's counters since `base` (autosense requests of srb_req_clear_ua are not counted) */
 static sp_port_stats_t stats_since(rig_t *r, const sp_port_stats_t *base) {
   sp_port_stats_t st;
   sp_port_stats(r->port, &st);
@@ -508,24 +422,6 @@ static sp_port_stats_t stats_since(rig_t *r, const sp_port_stats_t *base) {
   st.bus_resets -= base->bus_resets;
   st.apb_accesses_dma -= base->apb_accesses_dma;
   return st;
-}
-
-/* the permissions of the process mapping holding `va` ("rw-p", "---p"), "" when none */
-static void va_perms(const void *va, char out[8]) {
-  out[0] = 0;
-  FILE *f = fopen("/proc/self/maps", "r");
-  if (!f) return;
-  char line[512];
-  uintptr_t v = (uintptr_t)va;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long long lo, hi;
-    char perms[8];
-    if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && v >= lo && v < hi) {
-      memcpy(out, perms, 8);
-      break;
-    }
-  }
-  fclose(f);
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */
@@ -585,7 +481,7 @@ static void init_failures(test_ctx_t *t) {
 static void dma_read_write(test_ctx_t *t) {
   rig_t r;
   rig_init(t, &r);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   sp_port_stats_t b0;
   sp_port_stats(r.port, &b0);
   unsigned ds0 = r.k.dma_started;
@@ -615,7 +511,7 @@ static void split_mapping(test_ctx_t *t) {
   rig_base(t, &r);
   r.k.split = 1;
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   sp_port_stats_t b0;
   sp_port_stats(r.port, &b0);
   unsigned ds0 = r.k.dma_started;
@@ -632,16 +528,16 @@ static void split_mapping(test_ctx_t *t) {
 static void flush_cancels(test_ctx_t *t) {
   rig_t r;
   rig_init(t, &r);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   sp_port_stats_t b0;
   sp_port_stats(r.port, &b0);
   unsigned ds0 = r.k.dma_started;
   r.k.cancel = 1;
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 0, 4, HOSTMEM_PLACE_BELOW_16M, 0);
-  req_run(t, &r, &q);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_READ, 0, 4, HOSTMEM_PLACE_BELOW_16M, 0);
+  srb_req_run(t, &r.pif, &q, TM_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_ABORTED);
-  req_free(&r, &q);
+  srb_req_free(&q);
   sp_port_stats_t st = stats_since(&r, &b0);
   CHECK_EQ(t, st.dma_cancelled, 1);
   CHECK_EQ(t, st.dma_started_calls, 0);
@@ -658,7 +554,7 @@ static void flush_cancels(test_ctx_t *t) {
 static void unflushed_is_stale(test_ctx_t *t) {
   rig_t r;
   rig_init(t, &r);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   uint8_t *img = malloc(4 * 512u);
   REQUIRE(t, img != NULL, "malloc");
   prng_fill(&r.g, img, 4 * 512u);
@@ -667,10 +563,10 @@ static void unflushed_is_stale(test_ctx_t *t) {
   hal_vf_expect(sp_system_verifier(r.sys), HAL_VF_SRB_UNFLUSHED, 1);
   /* the port then stops the channel without a flush: the HAL reports that mapping too */
   hal_vf_expect(sp_system_verifier(r.sys), HAL_VF_MAP_UNFLUSHED, 1);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 50, 4, HOSTMEM_PLACE_ABOVE_16M, 0);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_READ, 50, 4, HOSTMEM_PLACE_ABOVE_16M, 0);
   memset(q.buf->va, 0x5A, 4 * 512u);
-  req_run(t, &r, &q);
+  srb_req_run(t, &r.pif, &q, TM_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK_EQ(t, hal_vf_count(sp_system_verifier(r.sys), HAL_VF_SRB_UNFLUSHED), 1);
   CHECK_EQ(t, hal_vf_expected_left(sp_system_verifier(r.sys), HAL_VF_SRB_UNFLUSHED), 0);
@@ -679,7 +575,7 @@ static void unflushed_is_stale(test_ctx_t *t) {
   for (size_t i = 0; i < 4 * 512u; i++) stale += ((uint8_t *)q.buf->va)[i] == 0x5A;
   /* the buffer is above 16 MiB: the data went to the map registers and was never copied */
   CHECK(t, stale == 4 * 512u, "%zu of 2048 bytes still stale at completion", stale);
-  req_free(&r, &q);
+  srb_req_free(&q);
   r.k.skip_flush = 0;
   write_read(t, &r, 60, 2, HOSTMEM_PLACE_ABOVE_16M);
   free(img);
@@ -690,20 +586,20 @@ static void unflushed_is_stale(test_ctx_t *t) {
 static void iomap_outside(test_ctx_t *t) {
   rig_t r;
   rig_init(t, &r);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   sp_port_stats_t b0;
   sp_port_stats(r.port, &b0);
   r.k.map_outside = 1;
   hal_vf_expect(sp_system_verifier(r.sys), HAL_VF_IOMAP_OUTSIDE_SRB, 1);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 0, 1, HOSTMEM_PLACE_BELOW_16M, 0);
-  req_run(t, &r, &q);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_READ, 0, 1, HOSTMEM_PLACE_BELOW_16M, 0);
+  srb_req_run(t, &r.pif, &q, TM_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_ERROR);
   CHECK_EQ(t, hal_vf_count(sp_system_verifier(r.sys), HAL_VF_IOMAP_OUTSIDE_SRB), 1);
   sp_port_stats_t st = stats_since(&r, &b0);
   CHECK_EQ(t, st.io_map_transfers, 0);
   CHECK_EQ(t, st.apb_accesses_dma, 0);
-  req_free(&r, &q);
+  srb_req_free(&q);
   rig_done(t, &r);
 }
 
@@ -711,20 +607,20 @@ static void iomap_outside(test_ctx_t *t) {
 static void completion_checks(test_ctx_t *t) {
   rig_t r;
   rig_init(t, &r);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   hal_vf_t *vf = sp_system_verifier(r.sys);
   r.k.complete_twice = 1;
   hal_vf_expect(vf, HAL_VF_SRB_COMPLETED_TWICE, 1);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
-  req_run(t, &r, &q);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
+  srb_req_run(t, &r.pif, &q, TM_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK_EQ(t, hal_vf_count(vf, HAL_VF_SRB_COMPLETED_TWICE), 1);
   r.k.complete_twice = 0;
   r.k.bad_status = 1;
   hal_vf_expect(vf, HAL_VF_SRB_BAD_STATUS, 1);
-  req_prepare(t, &r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
-  req_run(t, &r, &q);
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
+  srb_req_run(t, &r.pif, &q, TM_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_ERROR);
   CHECK_EQ(t, hal_vf_count(vf, HAL_VF_SRB_BAD_STATUS), 1);
   rig_done(t, &r);
@@ -735,10 +631,10 @@ static void completion_checks(test_ctx_t *t) {
 static void autosense(test_ctx_t *t) {
   rig_t r;
   rig_init(t, &r);
-  clear_ua(t, &r);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, TM_BLOCKS - 1, 2, HOSTMEM_PLACE_BELOW_16M, 0);
-  req_run(t, &r, &q);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_READ, TM_BLOCKS - 1, 2, HOSTMEM_PLACE_BELOW_16M, 0);
+  srb_req_run(t, &r.pif, &q, TM_BOUND);
   CHECK_EQ(t, SRB_STATUS(q.srb.SrbStatus), SRB_STATUS_ERROR);
   CHECK_EQ(t, q.srb.SrbStatus & SRB_STATUS_AUTOSENSE_VALID, SRB_STATUS_AUTOSENSE_VALID);
   CHECK_EQ(t, q.srb.ScsiStatus, SCSISTAT_CHECK_CONDITION);
@@ -747,14 +643,14 @@ static void autosense(test_ctx_t *t) {
   CHECK_EQ(t, q.sense[2] & 0x0Fu, SCSI_SENSE_ILLEGAL_REQUEST);
   CHECK_EQ(t, q.sense[12], 0x21);
   CHECK_EQ(t, q.sense[13], 0x00);
-  req_free(&r, &q);
-  req_prepare(t, &r, &q, SCSIOP_READ, TM_BLOCKS - 1, 2, HOSTMEM_PLACE_BELOW_16M, 0);
+  srb_req_free(&q);
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_READ, TM_BLOCKS - 1, 2, HOSTMEM_PLACE_BELOW_16M, 0);
   q.srb.SrbFlags |= SRB_FLAGS_DISABLE_AUTOSENSE;
   memset(q.sense, 0xAB, sizeof q.sense);
-  req_run(t, &r, &q);
+  srb_req_run(t, &r.pif, &q, TM_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_ERROR);
   CHECK_EQ(t, q.sense[0], 0xAB);
-  req_free(&r, &q);
+  srb_req_free(&q);
   /* the unit is fine afterwards */
   write_read(t, &r, 0, 1, HOSTMEM_PLACE_BELOW_16M);
   rig_done(t, &r);
@@ -769,19 +665,15 @@ static void srb_timeout(test_ctx_t *t) {
   sp_system_config_hba(&sc, r.s);
   sc.tick_cycles = 20000;
   rig_start(t, &r, &sc);
-  clear_ua(t, &r);
-  scsi_target_faults_t f;
-  memset(&f, 0, sizeof f);
-  f.flags = SCSI_FAULT_HANG | SCSI_FAULT_ONCE;
-  f.hang_after = 700;
-  REQUIRE_EQ(t, scsi_target_set_faults(r.tgt, &f), 0);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
+  disk_rig_faults(t, r.tgt, SCSI_FAULT_HANG | SCSI_FAULT_ONCE, 700);
   sp_port_stats_t b0;
   sp_port_stats(r.port, &b0);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 0, 4, HOSTMEM_PLACE_BELOW_16M, 0);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_READ, 0, 4, HOSTMEM_PLACE_BELOW_16M, 0);
   q.srb.TimeOutValue = 3;
   uint64_t t0 = sim_cycle(r.s);
-  req_run(t, &r, &q);
+  srb_req_run(t, &r.pif, &q, TM_BOUND);
   uint64_t took = sim_cycle(r.s) - t0;
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_TIMEOUT);
   CHECK(t, took >= 2 * 20000u && took <= 5 * 20000u, "timed out after %llu cycles",
@@ -790,9 +682,9 @@ static void srb_timeout(test_ctx_t *t) {
   sp_port_stats_t st = stats_since(&r, &b0);
   CHECK_EQ(t, st.timeouts, 1);
   CHECK_EQ(t, st.bus_resets, 1);
-  req_free(&r, &q);
+  srb_req_free(&q);
   /* the bus reset left a unit attention: the next command reports it, then data moves */
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   write_read(t, &r, 5, 4, HOSTMEM_PLACE_BELOW_16M);
   rig_done(t, &r);
 }
@@ -815,13 +707,13 @@ static void dma_started_race(test_ctx_t *t) {
   rig_start(t, &r, &sc);
   sp_port_stats_t b0;
   sp_port_stats(r.port, &b0);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 0, 2, HOSTMEM_PLACE_BELOW_16M, 0);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_READ, 0, 2, HOSTMEM_PLACE_BELOW_16M, 0);
   race_t x = {&r, 0};
   /* the map happens in the DPC right after sp_execute; the reset lands 50 cycles later */
-  REQUIRE_EQ(t, sp_execute(r.port, &q.srb, q.mdl, req_done, &q), STATUS_PENDING);
+  REQUIRE_EQ(t, sp_execute(r.port, &q.srb, q.mdl, srb_req_done, &q), STATUS_PENDING);
   REQUIRE(t, sim_timer_start(r.s, 50, race_reset, &x) >= 0, "timer");
-  REQUIRE_OK(t, sim_wait_until(r.s, req_is_done, &q, TM_BOUND));
+  REQUIRE_OK(t, sim_wait_until(r.s, srb_req_is_done, &q, TM_BOUND));
   CHECK(t, x.fired, "the reset fired");
   sp_port_stats_t st = stats_since(&r, &b0);
   if (st.dma_started_calls == 0) {
@@ -836,9 +728,9 @@ static void dma_started_race(test_ctx_t *t) {
     CHECK(t, SRB_STATUS(q.srb.SrbStatus) == SRB_STATUS_BUS_RESET, "status 0x%02x",
           q.srb.SrbStatus);
   }
-  req_free(&r, &q);
+  srb_req_free(&q);
   /* the channel is free again: data moves */
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   write_read(t, &r, 9, 2, HOSTMEM_PLACE_SCATTERED);
   rig_done(t, &r);
 }
@@ -890,21 +782,21 @@ static void physical_addresses(test_ctx_t *t) {
 static void execute_checks(test_ctx_t *t) {
   rig_t r;
   rig_init(t, &r);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
   hal_vf_expect(sp_system_verifier(r.sys), HAL_VF_WRONG_IRQL, 1);
   unsigned old = sim_raise_irql(r.s, SIM_DIRQL);
-  CHECK_EQ(t, sp_execute(r.port, &q.srb, NULL, req_done, &q), STATUS_INVALID_PARAMETER);
+  CHECK_EQ(t, sp_execute(r.port, &q.srb, NULL, srb_req_done, &q), STATUS_INVALID_PARAMETER);
   sim_lower_irql(r.s, old);
   q.srb.CdbLength = 0;
-  CHECK_EQ(t, sp_execute(r.port, &q.srb, NULL, req_done, &q), STATUS_INVALID_PARAMETER);
+  CHECK_EQ(t, sp_execute(r.port, &q.srb, NULL, srb_req_done, &q), STATUS_INVALID_PARAMETER);
   q.srb.CdbLength = 6;
   q.srb.TargetId = 7; /* the initiator */
-  CHECK_EQ(t, sp_execute(r.port, &q.srb, NULL, req_done, &q), STATUS_DEVICE_DOES_NOT_EXIST);
+  CHECK_EQ(t, sp_execute(r.port, &q.srb, NULL, srb_req_done, &q), STATUS_DEVICE_DOES_NOT_EXIST);
   q.srb.TargetId = TM_ID;
   q.srb.SrbFlags = SRB_FLAGS_DATA_IN; /* data without a buffer */
   q.srb.DataTransferLength = 512;
-  CHECK_EQ(t, sp_execute(r.port, &q.srb, NULL, req_done, &q), STATUS_INVALID_PARAMETER);
+  CHECK_EQ(t, sp_execute(r.port, &q.srb, NULL, srb_req_done, &q), STATUS_INVALID_PARAMETER);
   CHECK_EQ(t, q.done, 0);
   rig_done(t, &r);
 }
@@ -914,8 +806,8 @@ static void two_systems(test_ctx_t *t) {
   rig_t a, b;
   rig_init(t, &a);
   rig_init(t, &b);
-  clear_ua(t, &a);
-  clear_ua(t, &b);
+  srb_req_clear_ua(t, a.s, &a.pif, TM_ID, TM_BOUND, 0);
+  srb_req_clear_ua(t, b.s, &b.pif, TM_ID, TM_BOUND, 0);
   write_read(t, &a, 1, 3, HOSTMEM_PLACE_SCATTERED);
   write_read(t, &b, 2, 5, HOSTMEM_PLACE_ABOVE_16M);
   write_read(t, &a, 3, 2, HOSTMEM_PLACE_BELOW_16M);
@@ -931,20 +823,20 @@ static void unmapped_data_buffer(test_ctx_t *t) {
   rig_base(t, &r);
   r.k.unmapped = 1;
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   write_read(t, &r, 77, 5, HOSTMEM_PLACE_SCATTERED);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 77, 1, HOSTMEM_PLACE_BELOW_16M, 6);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_READ, 77, 1, HOSTMEM_PLACE_BELOW_16M, 6);
   PVOID mine = q.srb.DataBuffer;
-  req_run(t, &r, &q);
+  srb_req_run(t, &r.pif, &q, TM_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK(t, q.srb.DataBuffer == mine, "the caller's DataBuffer is restored at completion");
   CHECK(t, r.k.seen_data_buffer != mine, "the miniport saw another address");
   CHECK_EQ(t, BYTE_OFFSET(r.k.seen_data_buffer), BYTE_OFFSET(mine));
   char perms[8];
-  va_perms(r.k.seen_data_buffer, perms);
+  srb_va_perms(r.k.seen_data_buffer, perms);
   CHECK(t, !strcmp(perms, "---p"), "the miniport's DataBuffer page is %s, not ---p", perms);
-  req_free(&r, &q);
+  srb_req_free(&q);
   rig_done(t, &r);
 }
 
@@ -956,7 +848,7 @@ static void interrupt_callbacks(test_ctx_t *t) {
   r.k.int_callbacks = 1;
   r.k.sim = r.s;
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
   write_read(t, &r, 30, 3, HOSTMEM_PLACE_SCATTERED);
   CHECK(t, r.k.disable_cbs >= 2, "disable callbacks %u", r.k.disable_cbs);
   CHECK_EQ(t, r.k.enable_cbs, r.k.disable_cbs);
@@ -966,75 +858,49 @@ static void interrupt_callbacks(test_ctx_t *t) {
   rig_done(t, &r);
 }
 
+/* the knobs of the fault tests below, set in the child process */
+static void arm_touch(void *ctx) { ((rig_t *)ctx)->k.touch = 1; }
+static void arm_deref(void *ctx) { ((rig_t *)ctx)->k.deref_registers = 1; }
+
 /* a miniport that touches an unmapped DataBuffer (MapBuffers FALSE) in its HwScsiStartIo: the
  * access faults and the port's handler reports it -- MAPBUFFERS_TOUCH, the port, the LU, read,
  * and the call site (pc, module + offset) -- before the process ends (as Windows would
  * bugcheck); run in a child process */
-typedef struct touch_run { rig_t *r; req_t *q; } touch_run_t;
-static void touch_child(void *ctx) {
-  touch_run_t *x = ctx;
-  x->r->k.touch = 1;
-  if (sp_execute(x->r->port, &x->q->srb, x->q->mdl, req_done, x->q) == STATUS_PENDING)
-    (void)sim_wait_until(x->r->s, req_is_done, x->q, TM_BOUND);
-}
 static void unmapped_touch_faults(test_ctx_t *t) {
   rig_t r;
   rig_base(t, &r);
   r.k.unmapped = 1;
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 7, 2, HOSTMEM_PLACE_BELOW_16M, 0);
-  touch_run_t x = {&r, &q};
-  char out[4096];
-  int status = test_run_child(touch_child, &x, out, sizeof out);
-  REQUIRE(t, status != -1, "test_run_child");
-  const char *nl = strchr(out, '\n');
-  test_log(t, "the child's report: %.*s", nl ? (int)(nl - out) : (int)strlen(out), out);
-  CHECK(t, !(WIFEXITED(status) && WEXITSTATUS(status) == 0),
-        "touching the unmapped DataBuffer did not end the process (status 0x%x)", status);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_READ, 7, 2, HOSTMEM_PLACE_BELOW_16M, 0);
   char want[96];
   snprintf(want, sizeof want, "MAPBUFFERS_TOUCH: SCSI Port miniport read of the unmapped "
            "DataBuffer of target %u LUN 0", (unsigned)TM_ID);
-  CHECK(t, strstr(out, want) != NULL, "no report \"%s\" in: %s", want, out);
-  CHECK(t, strstr(out, "window byte 0, inside the alias") != NULL, "the byte: %s", out);
-  CHECK(t, strstr(out, " at pc 0x") != NULL && strstr(out, "hbasim_tests+0x") != NULL,
-        "the call site: %s", out);
-  req_free(&r, &q);
+  const char *wants[] = {want, "window byte 0, inside the alias"};
+  srb_req_fault_t f = {&r.pif, &q, TM_BOUND, arm_touch, &r};
+  srb_req_expect_fault(t, &f, wants, 2);
+  srb_req_free(&q);
   rig_done(t, &r);
 }
 
 /* a miniport that reads a register through its device base pointer instead of
  * ScsiPortReadRegisterUlong: the window faults and the port's handler names the register
  * (offset and physical address) and the call site; in a child process */
-static void deref_child(void *ctx) {
-  touch_run_t *x = ctx;
-  x->r->k.deref_registers = 1;
-  if (sp_execute(x->r->port, &x->q->srb, x->q->mdl, req_done, x->q) == STATUS_PENDING)
-    (void)sim_wait_until(x->r->s, req_is_done, x->q, TM_BOUND);
-}
 static void register_dereference_reported(test_ctx_t *t) {
   rig_t r;
   rig_base(t, &r);
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_BELOW_16M, 0);
-  touch_run_t x = {&r, &q};
-  char out[4096];
-  int status = test_run_child(deref_child, &x, out, sizeof out);
-  REQUIRE(t, status != -1, "test_run_child");
-  const char *nl = strchr(out, '\n');
-  test_log(t, "the child's report: %.*s", nl ? (int)(nl - out) : (int)strlen(out), out);
-  CHECK(t, !(WIFEXITED(status) && WEXITSTATUS(status) == 0),
-        "dereferencing the register base did not end the process (status 0x%x)", status);
+  srb_req_clear_ua(t, r.s, &r.pif, TM_ID, TM_BOUND, 0);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TM_ID, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_BELOW_16M, 0);
   char want[128];
   snprintf(want, sizeof want, "REGISTER_DEREFERENCE: miniport read of its memory base + 0x%x "
            "(physical 0x%x)", (unsigned)HBA_STATUS, (unsigned)(HBA_BASE + HBA_STATUS));
-  CHECK(t, strstr(out, want) != NULL, "no report \"%s\" in: %s", want, out);
-  CHECK(t, strstr(out, " at pc 0x") != NULL && strstr(out, "hbasim_tests+0x") != NULL,
-        "the call site: %s", out);
-  req_free(&r, &q);
+  const char *wants[] = {want};
+  srb_req_fault_t f = {&r.pif, &q, TM_BOUND, arm_deref, &r};
+  srb_req_expect_fault(t, &f, wants, 1);
+  srb_req_free(&q);
   rig_done(t, &r);
 }
 

@@ -77,7 +77,7 @@ static void write_read(test_ctx_t *t, bm_rig_t *r, uint32_t lba, uint32_t blocks
   check_table(t, r, q.buf, len, what);
   REQUIRE_EQ(t, scsi_disk_peek(r->disk, 0, lba, blocks, disk), 0);
   CHECK(t, memcmp(disk, q.buf->va, len) == 0, "%s: the disk differs from the WRITE", what);
-  bm_req_free(r, &q);
+  srb_req_free(&q);
 
   bm_req_place(t, r, &q, 0, SCSIOP_READ, lba, blocks, place, roff);
   memset(q.buf->va, 0x5A, len);
@@ -86,7 +86,7 @@ static void write_read(test_ctx_t *t, bm_rig_t *r, uint32_t lba, uint32_t blocks
   CHECK_EQ(t, q.srb.DataTransferLength, (ULONG)len);
   check_table(t, r, q.buf, len, what);
   CHECK(t, memcmp(disk, q.buf->va, len) == 0, "%s: the READ differs from the disk", what);
-  bm_req_free(r, &q);
+  srb_req_free(&q);
   free(disk);
 }
 
@@ -107,7 +107,7 @@ static void read_check(test_ctx_t *t, bm_rig_t *r, uint32_t lba, uint32_t blocks
   CHECK_EQ(t, q.srb.DataTransferLength, (ULONG)len);
   check_table(t, r, q.buf, len, what);
   CHECK(t, memcmp(disk, q.buf->va, len) == 0, "%s: the READ differs from the disk", what);
-  bm_req_free(r, &q);
+  srb_req_free(&q);
   free(disk);
 }
 
@@ -117,6 +117,16 @@ static void clear_unit_attention(test_ctx_t *t, bm_rig_t *r) {
   bm_req(t, r, &q, 0, SCSIOP_TEST_UNIT_READY, 0, 0);
   bm_run(t, r, &q);
   CHECK_EQ(t, q.srb.ScsiStatus, SCSISTAT_CHECK_CONDITION);
+}
+
+/* bm_start with the unit attention cleared, and `len` bytes of scratch (malloc'd; the caller
+ * frees them) */
+static uint8_t *bm_ready(test_ctx_t *t, bm_rig_t *r, size_t len) {
+  bm_start(t, r);
+  clear_unit_attention(t, r);
+  uint8_t *p = malloc(len);
+  REQUIRE(t, p != NULL, "malloc");
+  return p;
 }
 
 /* ---- list sizes ---------------------------------------------------------------------------- */
@@ -172,6 +182,7 @@ static void odd_length_inquiry(test_ctx_t *t) {
     size_t off = k == 0 ? 1 : BM_PAGE - 19u;   /* 19 bytes in the first page */
     bm_req_t q;
     memset(&q, 0, sizeof q);
+    q.s = r.s;   /* the buffer's sim (bm_run, srb_req_free) */
     PSCSI_REQUEST_BLOCK srb = &q.srb;
     srb->Length = sizeof *srb;
     srb->Function = SRB_FUNCTION_EXECUTE_SCSI;
@@ -208,7 +219,7 @@ static void odd_length_inquiry(test_ctx_t *t) {
     /* the port gave the miniport the caller's VA (not a READ/WRITE) */
     CHECK(t, bm_ext(&r)->LastOtherDataBuffer == q.buf->va, "INQUIRY DataBuffer %p, caller %p",
           bm_ext(&r)->LastOtherDataBuffer, q.buf->va);
-    bm_req_free(&r, &q);
+    srb_req_free(&q);
   }
   bm_done(t, &r);
 }
@@ -220,14 +231,12 @@ static void odd_length_inquiry(test_ctx_t *t) {
  * HBA (ABORTED + DMA_ERR) with the medium unchanged; both SRB_STATUS_ERROR, and the same SRB
  * succeeds right after, the bytes checked */
 static void descriptor_fetch_error(test_ctx_t *t) {
-  bm_rig_t r;
-  bm_start(t, &r);
-  clear_unit_attention(t, &r);
-  const HBABM_DEVICE_EXTENSION *x = bm_ext(&r);
   const uint32_t lba = 500, blocks = 16;
   const size_t len = (size_t)blocks * BM_BS;
-  uint8_t *disk = malloc(len), *before = malloc(len);
-  REQUIRE(t, disk && before, "malloc");
+  bm_rig_t r;
+  uint8_t *disk = bm_ready(t, &r, len), *before = malloc(len);
+  REQUIRE(t, before != NULL, "malloc");
+  const HBABM_DEVICE_EXTENSION *x = bm_ext(&r);
   uint64_t table = x->TablePhysical;
 
   for (int dir = 0; dir < 2; dir++) {
@@ -257,9 +266,7 @@ static void descriptor_fetch_error(test_ctx_t *t) {
       CHECK(t, memcmp(disk, before, len) == 0, "aborted WRITE changed the medium");
     }
     /* the same SRB again */
-    q.done = 0;
-    q.srb.SrbStatus = 0;
-    q.srb.DataTransferLength = (ULONG)len;
+    srb_req_again(&q, (ULONG)len);
     bm_run(t, &r, &q);
     CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
     CHECK_EQ(t, q.srb.DataTransferLength, (ULONG)len);
@@ -267,7 +274,7 @@ static void descriptor_fetch_error(test_ctx_t *t) {
     CHECK(t, memcmp(disk, q.buf->va, len) == 0, "%s after the error: data differ",
           out ? "WRITE" : "READ");
     check_table(t, &r, q.buf, len, out ? "WRITE" : "READ");
-    bm_req_free(&r, &q);
+    srb_req_free(&q);
   }
   CHECK_EQ(t, x->Rejected, 0u);
   free(disk);
@@ -282,14 +289,11 @@ static void descriptor_fetch_error(test_ctx_t *t) {
  * in both SRB_STATUS_ERROR with the delivered prefix equal to the disk's bytes, and the READ
  * then succeeds */
 static void mid_list_errors(test_ctx_t *t) {
-  bm_rig_t r;
-  bm_start(t, &r);
-  clear_unit_attention(t, &r);
-  const HBABM_DEVICE_EXTENSION *x = bm_ext(&r);
   const uint32_t lba = 900, blocks = 32;
   const size_t len = (size_t)blocks * BM_BS;
-  uint8_t *disk = malloc(len);
-  REQUIRE(t, disk != NULL, "malloc");
+  bm_rig_t r;
+  uint8_t *disk = bm_ready(t, &r, len);
+  const HBABM_DEVICE_EXTENSION *x = bm_ext(&r);
   REQUIRE_EQ(t, scsi_disk_peek(r.disk, 0, lba, blocks, disk), 0);
   const unsigned k = 2u + (unsigned)(prng_next(&r.rng) % 3u);   /* 2 .. 4 */
   size_t off = 1u + 2u * (size_t)(prng_next(&r.rng) % 2048u);
@@ -322,36 +326,17 @@ static void mid_list_errors(test_ctx_t *t) {
     size_t got = q.srb.DataTransferLength <= len ? q.srb.DataTransferLength : len;
     CHECK(t, memcmp(q.buf->va, disk, got) == 0, "%s error (k %u): delivered prefix differs",
           what, k);
-    q.done = 0;
-    q.srb.SrbStatus = 0;
-    q.srb.DataTransferLength = (ULONG)len;
+    srb_req_again(&q, (ULONG)len);
     bm_run(t, &r, &q);
     CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
     CHECK(t, memcmp(q.buf->va, disk, len) == 0, "READ after the %s error differs", what);
-    bm_req_free(&r, &q);
+    srb_req_free(&q);
   }
   free(disk);
   bm_done(t, &r);
 }
 
 /* ---- MapBuffers ------------------------------------------------------------------------------ */
-
-static void va_perms(const void *va, char out[8]) {
-  out[0] = 0;
-  FILE *f = fopen("/proc/self/maps", "r");
-  if (!f) return;
-  char line[512];
-  uintptr_t v = (uintptr_t)va;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long long lo, hi;
-    char perms[8];
-    if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && v >= lo && v < hi) {
-      memcpy(out, perms, 8);
-      break;
-    }
-  }
-  fclose(f);
-}
 
 /* STOR_MAP_NON_READ_WRITE_BUFFERS as hbabm sees it, in both list modes: a READ/WRITE's
  * DataBuffer is the port's alias (same page offset, a PROT_NONE page: any touch by the miniport
@@ -370,7 +355,7 @@ static void map_buffers_seen(test_ctx_t *t) {
     CHECK(t, rw != NULL, "no READ/WRITE DataBuffer recorded");
     CHECK_EQ(t, (uintptr_t)rw % BM_PAGE, (uintptr_t)4001);
     char perms[8];
-    va_perms(rw, perms);
+    srb_va_perms(rw, perms);
     CHECK(t, !strcmp(perms, "---p"), "mode %d: READ DataBuffer page is '%s', not ---p", mode,
           perms);
 
@@ -393,7 +378,7 @@ static void map_buffers_seen(test_ctx_t *t) {
                  ((uint8_t *)q.buf->va)[0] + 1u == q.srb.DataTransferLength,
           "MODE SENSE data length byte %u, %u moved", ((uint8_t *)q.buf->va)[0],
           (unsigned)q.srb.DataTransferLength);
-    bm_req_free(&r, &q);
+    srb_req_free(&q);
     if (mode) CHECK_EQ(t, x->SgPuts, x->SgBuilds);
     bm_done(t, &r);
   }
@@ -609,7 +594,7 @@ static void sgbuild_endings(test_ctx_t *t) {
   CHECK_EQ(t, q.srb.DataTransferLength, (ULONG)(BM_PAGE - 9u));
   CHECK(t, memcmp(q.buf->va, disk, q.srb.DataTransferLength) == 0, "delivered prefix");
   CHECK_EQ(t, x->SgPuts, x->SgBuilds);
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
 
   /* DATA OUT, error on the first page's reads */
   bm_req_place(t, &r, &q, 0, SCSIOP_WRITE, lba, blocks, HOSTMEM_PLACE_SCATTERED, 9);
@@ -620,14 +605,12 @@ static void sgbuild_endings(test_ctx_t *t) {
   sim_axi_clear_errors_injected(r.s);
   CHECK_EQ(t, SRB_STATUS(q.srb.SrbStatus), SRB_STATUS_ERROR);
   CHECK_EQ(t, x->SgPuts, x->SgBuilds);
-  q.done = 0;
-  q.srb.SrbStatus = 0;
-  q.srb.DataTransferLength = (ULONG)len;
+  srb_req_again(&q, (ULONG)len);
   bm_run(t, &r, &q);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   REQUIRE_EQ(t, scsi_disk_peek(r.disk, 0, lba, blocks, disk), 0);
   CHECK(t, memcmp(disk, q.buf->va, len) == 0, "WRITE after the error: the disk holds it");
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
 
   /* a READ with data to an absent target: its list was built and is put */
   ULONG builds = x->SgBuilds;
@@ -637,7 +620,7 @@ static void sgbuild_endings(test_ctx_t *t) {
   CHECK_EQ(t, q.srb.DataTransferLength, 0u);
   CHECK_EQ(t, x->SgBuilds, builds + 1u);
   CHECK_EQ(t, x->SgPuts, x->SgBuilds);
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
 
   /* RESET_BUS, then the unit attention, then a READ with the bytes checked */
   bm_req(t, &r, &q, 0, SCSIOP_TEST_UNIT_READY, 0, 0);
@@ -651,7 +634,7 @@ static void sgbuild_endings(test_ctx_t *t) {
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK(t, memcmp(q.buf->va, disk, len) == 0, "READ after the bus reset");
   check_table(t, &r, q.buf, len, "after reset");
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
 
   CHECK_EQ(t, x->SgPuts, x->SgBuilds);
   CHECK_EQ(t, x->SgPutFailed, 0u);
@@ -676,11 +659,7 @@ static void sgbuild_port_timeout(test_ctx_t *t) {
   REQUIRE(t, disk != NULL, "malloc");
   REQUIRE_EQ(t, scsi_disk_peek(r.disk, 0, lba, blocks, disk), 0);
 
-  scsi_target_faults_t f;
-  memset(&f, 0, sizeof f);
-  f.flags = SCSI_FAULT_HANG | SCSI_FAULT_ONCE;
-  f.hang_after = 3000;
-  REQUIRE_EQ(t, scsi_target_set_faults(r.tgt, &f), 0);
+  disk_rig_faults(t, r.tgt, SCSI_FAULT_HANG | SCSI_FAULT_ONCE, 3000);
   bm_req_t q;
   bm_req_place(t, &r, &q, 0, SCSIOP_READ, lba, blocks, HOSTMEM_PLACE_SCATTERED, 1);
   q.srb.TimeOutValue = 2;
@@ -696,16 +675,15 @@ static void sgbuild_port_timeout(test_ctx_t *t) {
   CHECK_EQ(t, x->BusResetsIssued, 1u);
   CHECK_EQ(t, x->SgBuilds, builds0 + 1u);
   CHECK_EQ(t, x->SgPuts, x->SgBuilds);
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
 
-  memset(&f, 0, sizeof f);
-  REQUIRE_EQ(t, scsi_target_set_faults(r.tgt, &f), 0);
+  disk_rig_faults(t, r.tgt, 0, 0);
   clear_unit_attention(t, &r);
   bm_req_place(t, &r, &q, 0, SCSIOP_READ, lba, blocks, HOSTMEM_PLACE_SCATTERED, 1);
   bm_run(t, &r, &q);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK(t, memcmp(q.buf->va, disk, len) == 0, "READ after the timeout differs");
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
   CHECK_EQ(t, x->SgPuts, x->SgBuilds);
   CHECK_EQ(t, x->SgPutFailed, 0u);
   free(disk);

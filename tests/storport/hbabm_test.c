@@ -116,14 +116,14 @@ static void errors_and_reuse(test_ctx_t *t) {
   REQUIRE_EQ(t, scsi_disk_peek(r.disk, 0, lba, blocks, disk), 0);
   /* what was delivered is the disk's prefix */
   CHECK(t, memcmp(q.buf->va, disk, q.srb.DataTransferLength) == 0, "delivered prefix");
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
 
   bm_req(t, &r, &q, 0, SCSIOP_READ, lba, blocks);
   bm_run(t, &r, &q);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK_EQ(t, q.srb.DataTransferLength, len);
   CHECK(t, memcmp(q.buf->va, disk, len) == 0, "READ after the error: the disk's bytes");
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
 
   /* DATA OUT with an error response on the first page's reads: the HBA pads, raises ATN and
    * aborts the command itself (ABORTED + DMA_ERR): a host DMA failure, SRB_STATUS_ERROR */
@@ -137,14 +137,12 @@ static void errors_and_reuse(test_ctx_t *t) {
                (HBA_INT_STATUS_DMA_ERR_MASK | HBA_INT_STATUS_ABORTED_MASK),
         "INT_STATUS 0x%x", (unsigned)x->LastCauses);
   sim_axi_clear_errors_injected(r.s);
-  q.done = 0;
-  q.srb.SrbStatus = 0;
-  q.srb.DataTransferLength = len;
+  srb_req_again(&q, len);
   bm_run(t, &r, &q);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   REQUIRE_EQ(t, scsi_disk_peek(r.disk, 0, lba, blocks, disk), 0);
   CHECK(t, memcmp(q.buf->va, disk, len) == 0, "WRITE after the error: the disk holds it");
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
 
   /* RESET_BUS: completed by HwStorResetBus's StorPortCompleteRequest; the disk then reports
    * the reset as a unit attention, and a READ works */
@@ -162,7 +160,7 @@ static void errors_and_reuse(test_ctx_t *t) {
   bm_run(t, &r, &q);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK(t, memcmp(q.buf->va, disk, len) == 0, "READ after the bus reset: the disk's bytes");
-  bm_req_free(&r, &q);
+  srb_req_free(&q);
 
   free(disk);
   CHECK_EQ(t, x->Rejected, 0u);

@@ -14,6 +14,7 @@
 #include "hba_common.h"
 #include "hba_regs.h"
 #include "disk.h"
+#include "disk_rig.h"
 #include "hal_dma.h"
 #include "hostmem.h"
 #include "prng.h"
@@ -21,6 +22,7 @@
 #include "scsi_disk.h"
 #include "scsi_target.h"
 #include "sim.h"
+#include "srb_req.h"
 #include "test.h"
 #include "verifier.h"
 
@@ -60,30 +62,20 @@ static inline void bm_start_opts(test_ctx_t *t, bm_rig_t *r, const bm_opts_t *o)
   REQUIRE_OK(t, sim_reset(r->s, 4));
   REQUIRE(t, sim_scsi_bus(r->s) != NULL, "SCSI bus");
 
-  scsi_disk_config_t dc;
-  scsi_disk_config_default(&dc);
-  dc.capacity = BM_BLOCKS;
-  dc.block_size = BM_BS;
-  dc.lun_count = 1;
-  dc.seed = test_seed(t);
-  memset(&dc.timing, 0, sizeof dc.timing);
-  char err[128];
-  r->disk = scsi_disk_create(&dc, err, sizeof err);
-  REQUIRE(t, r->disk != NULL, "scsi_disk_create: %s", err);
   scsi_target_config_t tc;
   scsi_target_config_default(&tc);
-  tc.seed = test_seed(t) ^ 0x7467ull;
   if (o->fast) {
     /* the target's REQ/ACK timing at its SCSI-2 minimum (data setup 55 ns): long transfers */
     tc.timing.req_delay_ns = 0;
     tc.timing.req_hold_ns = 0;
     tc.timing.data_setup_ns = 55;
   }
-  int e = 0;
-  scsi_target_t *tg = scsi_target_create(sim_scsi_bus(r->s), 0, &tc, &e);
-  REQUIRE(t, tg != NULL, "scsi_target_create: %d", e);
-  r->tgt = tg;
-  REQUIRE_EQ(t, scsi_target_bind(tg, 0, &scsi_disk_lu_ops, r->disk), 0);
+  disk_rig_spec_t sp = disk_rig_spec(t, 0, BM_BLOCKS);
+  sp.block_size = BM_BS;
+  sp.disk_seed = test_seed(t);
+  sp.target_seed = test_seed(t) ^ 0x7467ull;
+  sp.tc = &tc;
+  disk_rig_add(t, sim_scsi_bus(r->s), 0, &sp, &r->disk, &r->tgt);
 
   hal_machine_config_t hc;
   hal_machine_config_default(&hc);
@@ -169,56 +161,14 @@ static inline unsigned span_pages(size_t off, size_t len) {
 
 /* ---- raw SRBs through stp_execute --------------------------------------------------------- */
 
-typedef struct bm_req {
-  SCSI_REQUEST_BLOCK srb;
-  UCHAR sense[32];
-  PMDL mdl;
-  hostmem_buf_t *buf;
-  int done;
-} bm_req_t;
-
-static inline void bm_req_done(PSCSI_REQUEST_BLOCK srb, void *ctx) {
-  (void)srb;
-  ((bm_req_t *)ctx)->done = 1;
-}
-
-static inline int bm_req_is_done(sim_t *s, void *ctx) {
-  (void)s;
-  return ((bm_req_t *)ctx)->done;
-}
+typedef srb_req_t bm_req_t; /* tests/harness/srb_req.h */
 
 /* TEST UNIT READY (blocks 0) or READ(10) / WRITE(10) of `blocks` at `lba` to target `id`, into
  * a buffer placed by `place` at byte offset `offset` in its first page */
 static inline void bm_req_place(test_ctx_t *t, bm_rig_t *r, bm_req_t *q, UCHAR id, UCHAR op,
                                 uint32_t lba, uint32_t blocks, hostmem_place_t place,
                                 size_t offset) {
-  memset(q, 0, sizeof *q);
-  PSCSI_REQUEST_BLOCK srb = &q->srb;
-  srb->Length = sizeof *srb;
-  srb->Function = SRB_FUNCTION_EXECUTE_SCSI;
-  srb->TargetId = id;
-  srb->Cdb[0] = op;
-  srb->CdbLength = op == SCSIOP_TEST_UNIT_READY ? 6 : 10;
-  srb->TimeOutValue = 10;
-  srb->SenseInfoBuffer = q->sense;
-  srb->SenseInfoBufferLength = sizeof q->sense;
-  if (blocks != 0) {
-    uint32_t len = blocks * BM_BS;
-    srb->Cdb[2] = (UCHAR)(lba >> 24);
-    srb->Cdb[3] = (UCHAR)(lba >> 16);
-    srb->Cdb[4] = (UCHAR)(lba >> 8);
-    srb->Cdb[5] = (UCHAR)lba;
-    srb->Cdb[7] = (UCHAR)(blocks >> 8);
-    srb->Cdb[8] = (UCHAR)blocks;
-    srb->SrbFlags = op == SCSIOP_READ ? SRB_FLAGS_DATA_IN : SRB_FLAGS_DATA_OUT;
-    q->buf = hostmem_buf_alloc(sim_mem(r->s), len, offset, place);
-    REQUIRE(t, q->buf != NULL, "hostmem_buf_alloc(%u)", len);
-    q->mdl = IoAllocateMdl(q->buf->va, len, FALSE, FALSE, NULL);
-    REQUIRE(t, q->mdl != NULL, "IoAllocateMdl");
-    MmBuildMdlForNonPagedPool(q->mdl);
-    srb->DataBuffer = q->buf->va;
-    srb->DataTransferLength = len;
-  }
+  srb_req_prepare(t, r->s, q, id, op, lba, blocks, place, offset);
 }
 
 /* ... into a buffer below 16 MiB at byte offset 1 */
@@ -228,15 +178,9 @@ static inline void bm_req(test_ctx_t *t, bm_rig_t *r, bm_req_t *q, UCHAR id, UCH
 }
 
 static inline void bm_run(test_ctx_t *t, bm_rig_t *r, bm_req_t *q) {
-  REQUIRE_EQ(t, stp_execute(r->port, &q->srb, q->mdl, bm_req_done, q), STATUS_PENDING);
-  REQUIRE_OK(t, sim_wait_until(r->s, bm_req_is_done, q, 20000000u));
-}
-
-static inline void bm_req_free(bm_rig_t *r, bm_req_t *q) {
-  if (q->mdl) IoFreeMdl(q->mdl);
-  if (q->buf) hostmem_buf_free(sim_mem(r->s), q->buf);
-  q->mdl = NULL;
-  q->buf = NULL;
+  port_if_t pif;
+  stp_port_if(r->port, &pif);
+  srb_req_run(t, &pif, q, 20000000u);
 }
 
 #endif

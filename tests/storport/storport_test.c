@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "disk_rig.h"
 #include "hal_dma.h"
 #include "hba_regs.h"
 #include "hostmem.h"
@@ -25,6 +26,7 @@
 #include "scsi_disk.h"
 #include "scsi_target.h"
 #include "sim.h"
+#include "srb_req.h"
 #include "test.h"
 
 #define TS_ID 2u
@@ -264,6 +266,7 @@ typedef struct rig {
   hal_machine_t *hal;
   stp_system_t *sys;
   stp_port_t *port;
+  port_if_t pif;          /* the port's upper edge: raw SRBs (srb_req.h) */
   PVOID ext;
   scsi_disk_t *disk;
   scsi_target_t *tgt;
@@ -276,21 +279,10 @@ static void rig_base_pool(test_ctx_t *t, rig_t *r, unsigned pool_pages) {
   r->s = test_sim(t, NULL);
   REQUIRE_OK(t, sim_reset(r->s, 4));
   prng_seed(&r->g, test_seed(t), 0x53544full);
-  scsi_disk_config_t dc;
-  scsi_disk_config_default(&dc);
-  dc.capacity = TS_BLOCKS;
-  dc.seed = test_seed(t);
-  memset(&dc.timing, 0, sizeof dc.timing);
-  char err[128];
-  r->disk = scsi_disk_create(&dc, err, sizeof err);
-  REQUIRE(t, r->disk != NULL, "scsi_disk_create: %s", err);
-  scsi_target_config_t tc;
-  scsi_target_config_default(&tc);
-  tc.seed = test_seed(t) ^ 0x7467u;
-  int e = 0;
-  r->tgt = scsi_target_create(sim_scsi_bus(r->s), TS_ID, &tc, &e);
-  REQUIRE(t, r->tgt != NULL, "scsi_target_create %d", e);
-  REQUIRE_EQ(t, scsi_target_bind(r->tgt, 0, &scsi_disk_lu_ops, r->disk), 0);
+  disk_rig_spec_t sp = disk_rig_spec(t, TS_ID, TS_BLOCKS);
+  sp.disk_seed = test_seed(t);
+  sp.target_seed = test_seed(t) ^ 0x7467u;
+  disk_rig_add(t, sim_scsi_bus(r->s), TS_ID, &sp, &r->disk, &r->tgt);
   hal_machine_config_t hc;
   hal_machine_config_default(&hc);
   if (pool_pages) hc.map_register_pages = pool_pages;
@@ -312,6 +304,7 @@ static void rig_start(test_ctx_t *t, rig_t *r, const stp_system_config_t *sc_or_
   REQUIRE_EQ(t, ts_driver_entry(stp_system_driver_object(r->sys), &r->k), (ULONG)STATUS_SUCCESS);
   REQUIRE_EQ(t, stp_system_port_count(r->sys), 1);
   r->port = stp_system_port(r->sys, 0);
+  stp_port_if(r->port, &r->pif);
   r->ext = stp_port_device_extension(r->port);
 }
 
@@ -320,95 +313,6 @@ static void rig_done(test_ctx_t *t, rig_t *r) {
   hal_machine_destroy(r->hal);
   test_sim_destroy(t, r->s);
   scsi_disk_destroy(r->disk);
-}
-
-typedef struct req {
-  SCSI_REQUEST_BLOCK srb;
-  UCHAR sense[32];
-  PMDL mdl;
-  hostmem_buf_t *buf;
-  int done;
-  unsigned done_irql;
-  sim_t *s;
-} req_t;
-
-static void req_done(PSCSI_REQUEST_BLOCK srb, void *ctx) {
-  req_t *q = ctx;
-  (void)srb;
-  q->done = 1;
-  q->done_irql = sim_irql(q->s);
-}
-
-static int req_is_done(sim_t *s, void *ctx) {
-  (void)s;
-  return ((req_t *)ctx)->done;
-}
-
-/* READ(10) / WRITE(10) / TEST UNIT READY / INQUIRY on the test disk */
-static void req_prepare(test_ctx_t *t, rig_t *r, req_t *q, UCHAR op, uint32_t lba,
-                        uint32_t blocks, hostmem_place_t place, size_t offset) {
-  memset(q, 0, sizeof *q);
-  q->s = r->s;
-  PSCSI_REQUEST_BLOCK srb = &q->srb;
-  srb->Length = sizeof *srb;
-  srb->Function = SRB_FUNCTION_EXECUTE_SCSI;
-  srb->TargetId = TS_ID;
-  srb->CdbLength = (op == SCSIOP_READ || op == SCSIOP_WRITE) ? 10 : 6;
-  srb->Cdb[0] = op;
-  srb->TimeOutValue = 10;
-  srb->SenseInfoBuffer = q->sense;
-  srb->SenseInfoBufferLength = sizeof q->sense;
-  uint32_t len = 0;
-  if (op == SCSIOP_READ || op == SCSIOP_WRITE) {
-    srb->Cdb[2] = (UCHAR)(lba >> 24);
-    srb->Cdb[3] = (UCHAR)(lba >> 16);
-    srb->Cdb[4] = (UCHAR)(lba >> 8);
-    srb->Cdb[5] = (UCHAR)lba;
-    srb->Cdb[7] = (UCHAR)(blocks >> 8);
-    srb->Cdb[8] = (UCHAR)blocks;
-    len = blocks * 512u;
-    srb->SrbFlags = op == SCSIOP_READ ? SRB_FLAGS_DATA_IN : SRB_FLAGS_DATA_OUT;
-  } else if (op == SCSIOP_INQUIRY) {
-    len = 36;
-    srb->Cdb[4] = 36;
-    srb->SrbFlags = SRB_FLAGS_DATA_IN;
-  }
-  if (len) {
-    q->buf = hostmem_buf_alloc(sim_mem(r->s), len, offset, place);
-    REQUIRE(t, q->buf != NULL, "hostmem_buf_alloc(%u, %s)", len, hostmem_place_name(place));
-    q->mdl = IoAllocateMdl(q->buf->va, len, FALSE, FALSE, NULL);
-    REQUIRE(t, q->mdl != NULL, "IoAllocateMdl");
-    MmBuildMdlForNonPagedPool(q->mdl);
-    srb->DataBuffer = q->buf->va;
-    srb->DataTransferLength = len;
-  }
-}
-
-static void req_free(rig_t *r, req_t *q) {
-  if (q->mdl) IoFreeMdl(q->mdl);
-  if (q->buf) hostmem_buf_free(sim_mem(r->s), q->buf);
-  q->mdl = NULL;
-  q->buf = NULL;
-}
-
-static void req_run(test_ctx_t *t, rig_t *r, req_t *q) {
-  REQUIRE_EQ(t, stp_execute(r->port, &q->srb, q->mdl, req_done, q), STATUS_PENDING);
-  REQUIRE_OK(t, sim_wait_until(r->s, req_is_done, q, TS_BOUND));
-}
-
-/* the power-on unit attention: the first command fails, port autosense fetches the sense */
-static void clear_ua(test_ctx_t *t, rig_t *r) {
-  req_t q;
-  req_prepare(t, r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
-  req_run(t, r, &q);
-  CHECK_EQ(t, SRB_STATUS(q.srb.SrbStatus), SRB_STATUS_ERROR);
-  CHECK_EQ(t, q.srb.ScsiStatus, SCSISTAT_CHECK_CONDITION);
-  CHECK(t, q.srb.SrbStatus & SRB_STATUS_AUTOSENSE_VALID, "port autosense: AUTOSENSE_VALID");
-  CHECK_EQ(t, q.sense[2] & 0x0F, SCSI_SENSE_UNIT_ATTENTION);
-  CHECK(t, q.srb.SenseInfoBufferLength >= 8, "sense length %u", q.srb.SenseInfoBufferLength);
-  req_prepare(t, r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
-  req_run(t, r, &q);
-  REQUIRE_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
 }
 
 /* the list the miniport saw covers the buffer: direct elements are the buffer's own pages */
@@ -442,10 +346,10 @@ static void write_read(test_ctx_t *t, rig_t *r, uint32_t lba, uint32_t blocks,
   uint8_t *src = malloc(len), *back = malloc(len);
   REQUIRE(t, src && back, "malloc");
   prng_fill(&r->g, src, len);
-  req_t q;
-  req_prepare(t, r, &q, SCSIOP_WRITE, lba, blocks, place, off);
+  srb_req_t q;
+  srb_req_prepare(t, r->s, &q, TS_ID, SCSIOP_WRITE, lba, blocks, place, off);
   memcpy(q.buf->va, src, len);
-  req_run(t, r, &q);
+  srb_req_run(t, &r->pif, &q, TS_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK_EQ(t, q.srb.DataTransferLength, len);
   CHECK_EQ(t, q.done_irql, SIM_DISPATCH_LEVEL);
@@ -456,10 +360,10 @@ static void write_read(test_ctx_t *t, rig_t *r, uint32_t lba, uint32_t blocks,
         r->k.buildio_seq, r->k.startio_seq);
   REQUIRE_EQ(t, scsi_disk_peek(r->disk, 0, lba, blocks, back), 0);
   CHECK(t, memcmp(back, src, len) == 0, "WRITE landed on the disk (%s)", hostmem_place_name(place));
-  req_free(r, &q);
-  req_prepare(t, r, &q, SCSIOP_READ, lba, blocks, place, off);
+  srb_req_free(&q);
+  srb_req_prepare(t, r->s, &q, TS_ID, SCSIOP_READ, lba, blocks, place, off);
   memset(q.buf->va, 0xEE, len);
-  req_run(t, r, &q);
+  srb_req_run(t, &r->pif, &q, TS_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   check_list(t, r, q.buf, len, bounced);
   /* StorPortGetPhysicalAddress of DataBuffer + 1 (the alias for a read): through the list */
@@ -468,7 +372,7 @@ static void write_read(test_ctx_t *t, rig_t *r, uint32_t lba, uint32_t blocks,
   CHECK_EQ(t, r->k.seen_phys_len, r->k.seen_el[0].Length - 1u);
   CHECK(t, memcmp(q.buf->va, src, len) == 0, "READ reached the caller's buffer (%s, offset %zu)",
         hostmem_place_name(place), off);
-  req_free(r, &q);
+  srb_req_free(&q);
   free(src);
   free(back);
 }
@@ -529,7 +433,7 @@ static void read_write(test_ctx_t *t) {
   rig_t r;
   rig_base(t, &r);
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
   stp_port_stats_t b0;
   stp_port_stats(r.port, &b0);
   write_read(t, &r, 0, 16, HOSTMEM_PLACE_SCATTERED, 0, 0);
@@ -556,7 +460,7 @@ static void bounced_above_16m(test_ctx_t *t) {
   rig_start(t, &r, NULL);
   CHECK_EQ(t, hal_dma_address_limit(stp_port_dma_adapter(r.port)), 16u * 1024u * 1024u);
   CHECK(t, (uint64_t)r.k.uncached_pa.QuadPart < 16u * 1024u * 1024u, "uncached below reach");
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
   write_read(t, &r, 8, 12, HOSTMEM_PLACE_ABOVE_16M, 1 + 2 * prng_below(&r.g, 100), 1);
   CHECK_EQ(t, hal_pool_free_pages(r.hal), hal_pool_pages(r.hal));
   rig_done(t, &r);
@@ -710,50 +614,33 @@ static void build_sg_status(test_ctx_t *t) {
 
 /* MapBuffers: reads/writes show the miniport a no-access alias (same page offset); INQUIRY
  * its real buffer; STOR_MAP_NO_BUFFERS hides INQUIRY's too. Data moves either way. */
-static void va_perms(const void *va, char out[8]) {
-  out[0] = 0;
-  FILE *f = fopen("/proc/self/maps", "r");
-  if (!f) return;
-  char line[512];
-  uintptr_t v = (uintptr_t)va;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long long lo, hi;
-    char perms[8];
-    if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && v >= lo && v < hi) {
-      memcpy(out, perms, 8);
-      break;
-    }
-  }
-  fclose(f);
-}
-
 static void map_buffers(test_ctx_t *t) {
   for (int mode = 0; mode < 2; mode++) {
     rig_t r;
     rig_base(t, &r);
     r.k.map_buffers = mode ? STOR_MAP_NO_BUFFERS : STOR_MAP_NON_READ_WRITE_BUFFERS;
     rig_start(t, &r, NULL);
-    clear_ua(t, &r);
-    req_t q;
-    req_prepare(t, &r, &q, SCSIOP_READ, 0, 2, HOSTMEM_PLACE_SCATTERED, 24);
+    srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
+    srb_req_t q;
+    srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_READ, 0, 2, HOSTMEM_PLACE_SCATTERED, 24);
     PVOID mine = q.srb.DataBuffer;
-    req_run(t, &r, &q);
+    srb_req_run(t, &r.pif, &q, TS_BOUND);
     CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
     CHECK(t, q.srb.DataBuffer == mine, "the caller's DataBuffer is restored");
     CHECK(t, r.k.seen_data_buffer != mine, "READ: the miniport saw another address");
     CHECK_EQ(t, BYTE_OFFSET(r.k.seen_data_buffer), BYTE_OFFSET(mine));
     CHECK(t, r.k.seen_system_address == mine, "StorPortGetSystemAddress gives the real VA");
     char perms[8];
-    va_perms(r.k.seen_data_buffer, perms);
+    srb_va_perms(r.k.seen_data_buffer, perms);
     CHECK(t, !strcmp(perms, "---p"), "READ DataBuffer page is %s, not ---p", perms);
     uint8_t back[1024];
     REQUIRE_EQ(t, scsi_disk_peek(r.disk, 0, 0, 2, back), 0);
     CHECK(t, memcmp(back, mine, 1024) == 0, "READ data in the caller's buffer");
-    req_free(&r, &q);
-    req_prepare(t, &r, &q, SCSIOP_INQUIRY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
+    srb_req_free(&q);
+    srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_INQUIRY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
     mine = q.srb.DataBuffer;
     memset(mine, 0, 36);
-    req_run(t, &r, &q);
+    srb_req_run(t, &r.pif, &q, TS_BOUND);
     CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
     CHECK_EQ(t, ((UCHAR *)mine)[0] & 0x1F, 0); /* direct-access device */
     CHECK(t, ((UCHAR *)mine)[8] != 0, "vendor identification arrived");
@@ -761,56 +648,43 @@ static void map_buffers(test_ctx_t *t) {
       CHECK(t, r.k.seen_data_buffer == mine, "INQUIRY: the miniport sees the real buffer");
     } else {
       CHECK(t, r.k.seen_data_buffer != mine, "NO_BUFFERS: INQUIRY's buffer hidden too");
-      va_perms(r.k.seen_data_buffer, perms);
+      srb_va_perms(r.k.seen_data_buffer, perms);
       CHECK(t, !strcmp(perms, "---p"), "INQUIRY DataBuffer page is %s", perms);
     }
-    req_free(&r, &q);
+    srb_req_free(&q);
     rig_done(t, &r);
   }
 }
+
+/* the knob of the fault test below, set in the child process */
+static void arm_touch(void *ctx) { ((rig_t *)ctx)->k.touch = 1; }
 
 /* a miniport that writes into a READ's DataBuffer (STOR_MAP_NON_READ_WRITE_BUFFERS: not mapped)
  * in its HwStorBuildIo: the access faults and the port's handler reports it -- MAPBUFFERS_TOUCH,
  * Storport, the LU, write, the byte, and the call site -- before the process ends; run in a
  * child process. The same miniport touching an INQUIRY buffer (mapped) is fine. */
-typedef struct touch_run { rig_t *r; req_t *q; } touch_run_t;
-static void touch_child(void *ctx) {
-  touch_run_t *x = ctx;
-  x->r->k.touch = 1;
-  if (stp_execute(x->r->port, &x->q->srb, x->q->mdl, req_done, x->q) == STATUS_PENDING)
-    (void)sim_wait_until(x->r->s, req_is_done, x->q, TS_BOUND);
-}
 static void touch_reported(test_ctx_t *t) {
   rig_t r;
   rig_base(t, &r);
   r.k.map_buffers = STOR_MAP_NON_READ_WRITE_BUFFERS;
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 0, 2, HOSTMEM_PLACE_SCATTERED, 24);
-  touch_run_t x = {&r, &q};
-  char out[4096];
-  int status = test_run_child(touch_child, &x, out, sizeof out);
-  REQUIRE(t, status != -1, "test_run_child");
-  const char *nl = strchr(out, '\n');
-  test_log(t, "the child's report: %.*s", nl ? (int)(nl - out) : (int)strlen(out), out);
-  CHECK(t, !(WIFEXITED(status) && WEXITSTATUS(status) == 0),
-        "writing the unmapped DataBuffer did not end the process (status 0x%x)", status);
+  srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_READ, 0, 2, HOSTMEM_PLACE_SCATTERED, 24);
   char want[96];
   snprintf(want, sizeof want, "MAPBUFFERS_TOUCH: Storport miniport write of the unmapped "
            "DataBuffer of target %u LUN 0", (unsigned)TS_ID);
-  CHECK(t, strstr(out, want) != NULL, "no report \"%s\" in: %s", want, out);
-  CHECK(t, strstr(out, "window byte 24, inside the alias") != NULL, "the byte: %s", out);
-  CHECK(t, strstr(out, " at pc 0x") != NULL && strstr(out, "hbasim_tests+0x") != NULL,
-        "the call site: %s", out);
-  req_free(&r, &q);
+  const char *wants[] = {want, "window byte 24, inside the alias"};
+  srb_req_fault_t f = {&r.pif, &q, TS_BOUND, arm_touch, &r};
+  srb_req_expect_fault(t, &f, wants, 2);
+  srb_req_free(&q);
   /* the parent goes on: INQUIRY's buffer is mapped, the touching miniport is within its rights */
   r.k.touch = 1;
-  req_prepare(t, &r, &q, SCSIOP_INQUIRY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
-  req_run(t, &r, &q);
+  srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_INQUIRY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
+  srb_req_run(t, &r.pif, &q, TS_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK_EQ(t, ((UCHAR *)q.srb.DataBuffer)[0] & 0x1F, 0);   /* the device's byte won */
-  req_free(&r, &q);
+  srb_req_free(&q);
   rig_done(t, &r);
 }
 
@@ -820,13 +694,13 @@ static void sg_after_completion(test_ctx_t *t) {
   rig_t r;
   rig_base(t, &r);
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 0, 1, HOSTMEM_PLACE_SCATTERED, 0);
+  srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_READ, 0, 1, HOSTMEM_PLACE_SCATTERED, 0);
   port_if_t pi;
   stp_port_if(r.port, &pi);
-  REQUIRE_EQ(t, pi.execute(pi.port, &q.srb, q.mdl, req_done, &q), STATUS_PENDING);
-  REQUIRE_OK(t, sim_wait_until(r.s, req_is_done, &q, TS_BOUND));
+  REQUIRE_EQ(t, pi.execute(pi.port, &q.srb, q.mdl, srb_req_done, &q), STATUS_PENDING);
+  REQUIRE_OK(t, sim_wait_until(r.s, srb_req_is_done, &q, TS_BOUND));
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   uint8_t back[512];
   REQUIRE_EQ(t, scsi_disk_peek(r.disk, 0, 0, 1, back), 0);
@@ -835,7 +709,7 @@ static void sg_after_completion(test_ctx_t *t) {
   hal_vf_expect(vf, HAL_VF_STOR_SG_AFTER_COMPLETION, 1);
   CHECK(t, StorPortGetScatterGatherList(r.ext, &q.srb) == NULL, "no list after completion");
   CHECK_EQ(t, hal_vf_count(vf, HAL_VF_STOR_SG_AFTER_COMPLETION), 1u);
-  req_free(&r, &q);
+  srb_req_free(&q);
   rig_done(t, &r);
 }
 
@@ -847,7 +721,7 @@ static void waits_for_map_registers(test_ctx_t *t) {
   rig_base_pool(t, &r, 4);
   r.k.dma32 = 0;
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
+  srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
   hostmem_t *m = sim_mem(r.s);
   uint32_t hl = 3u * 4096u;
   hostmem_buf_t *hb = hostmem_buf_alloc(m, hl, 0, HOSTMEM_PLACE_ABOVE_16M);
@@ -867,10 +741,10 @@ static void waits_for_map_registers(test_ctx_t *t) {
   stp_port_stats_t b0;
   stp_port_stats(r.port, &b0);
   unsigned seq0 = r.k.seq;
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 20, 2, HOSTMEM_PLACE_ABOVE_16M, 3500);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_READ, 20, 2, HOSTMEM_PLACE_ABOVE_16M, 3500);
   memset(q.buf->va, 0xEE, 1024);
-  REQUIRE_EQ(t, stp_execute(r.port, &q.srb, q.mdl, req_done, &q), STATUS_PENDING);
+  REQUIRE_EQ(t, stp_execute(r.port, &q.srb, q.mdl, srb_req_done, &q), STATUS_PENDING);
   REQUIRE_OK(t, sim_step(r.s, 20000));
   CHECK_EQ(t, q.done, 0);
   CHECK_EQ(t, r.k.seq, seq0); /* neither HwStorBuildIo nor HwStorStartIo yet */
@@ -879,7 +753,7 @@ static void waits_for_map_registers(test_ctx_t *t) {
   CHECK_EQ(t, st.sg_waits - b0.sg_waits, 1u);
   CHECK_EQ(t, st.srbs_started - b0.srbs_started, 0u);
   CHECK_EQ(t, StorPortPutScatterGatherList(r.ext, &sgb.l, FALSE), STOR_STATUS_SUCCESS);
-  REQUIRE_OK(t, sim_wait_until(r.s, req_is_done, &q, TS_BOUND));
+  REQUIRE_OK(t, sim_wait_until(r.s, srb_req_is_done, &q, TS_BOUND));
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK(t, r.k.buildio_seq < r.k.startio_seq, "HwStorBuildIo before HwStorStartIo");
   CHECK_EQ(t, r.k.seen_nel, 2u);
@@ -887,7 +761,7 @@ static void waits_for_map_registers(test_ctx_t *t) {
   REQUIRE_EQ(t, scsi_disk_peek(r.disk, 0, 20, 2, back), 0);
   CHECK(t, memcmp(back, q.buf->va, 1024) == 0, "the waiting READ's data arrived");
   CHECK_EQ(t, hal_pool_free_pages(r.hal), 4u);
-  req_free(&r, &q);
+  srb_req_free(&q);
   IoFreeMdl(hm);
   hostmem_buf_free(m, hb);
   rig_done(t, &r);
@@ -900,15 +774,15 @@ static void buildio_completes(test_ctx_t *t) {
   rig_base(t, &r);
   r.k.refuse_inquiry = 1;
   rig_start(t, &r, NULL);
-  clear_ua(t, &r);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_INQUIRY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
+  srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_INQUIRY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
   unsigned starts = r.k.startio_seq;
-  req_run(t, &r, &q);
+  srb_req_run(t, &r.pif, &q, TS_BOUND);
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_INVALID_REQUEST);
   CHECK_EQ(t, r.k.startio_seq, starts);
   CHECK(t, r.k.buildio_seq > starts, "HwStorBuildIo ran");
-  req_free(&r, &q);
+  srb_req_free(&q);
   CHECK_EQ(t, hal_sg_lists_live(stp_port_dma_adapter(r.port)), 0u);
   write_read(t, &r, 2, 2, HOSTMEM_PLACE_SCATTERED, 0, 0);
   rig_done(t, &r);
@@ -923,26 +797,26 @@ static void pause_resume(test_ctx_t *t) {
   stp_system_config_hba(&sc, r.s);
   sc.tick_cycles = 20000;
   rig_start(t, &r, &sc);
-  clear_ua(t, &r);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
+  srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
   CHECK_EQ(t, StorPortPause(r.ext, 2), TRUE);
   uint64_t t0 = sim_cycle(r.s);
-  REQUIRE_EQ(t, stp_execute(r.port, &q.srb, q.mdl, req_done, &q), STATUS_PENDING);
+  REQUIRE_EQ(t, stp_execute(r.port, &q.srb, q.mdl, srb_req_done, &q), STATUS_PENDING);
   REQUIRE_OK(t, sim_step(r.s, 30000));
   CHECK_EQ(t, q.done, 0);
-  REQUIRE_OK(t, sim_wait_until(r.s, req_is_done, &q, TS_BOUND));
+  REQUIRE_OK(t, sim_wait_until(r.s, srb_req_is_done, &q, TS_BOUND));
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK(t, sim_cycle(r.s) - t0 >= 40000u, "held %llu cycles",
         (unsigned long long)(sim_cycle(r.s) - t0));
-  req_prepare(t, &r, &q, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
+  srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_TEST_UNIT_READY, 0, 0, HOSTMEM_PLACE_SCATTERED, 0);
   CHECK_EQ(t, StorPortPause(r.ext, 100), TRUE);
   t0 = sim_cycle(r.s);
-  REQUIRE_EQ(t, stp_execute(r.port, &q.srb, q.mdl, req_done, &q), STATUS_PENDING);
+  REQUIRE_EQ(t, stp_execute(r.port, &q.srb, q.mdl, srb_req_done, &q), STATUS_PENDING);
   REQUIRE_OK(t, sim_step(r.s, 1000));
   CHECK_EQ(t, q.done, 0);
   CHECK_EQ(t, StorPortResume(r.ext), TRUE);
-  REQUIRE_OK(t, sim_wait_until(r.s, req_is_done, &q, TS_BOUND));
+  REQUIRE_OK(t, sim_wait_until(r.s, srb_req_is_done, &q, TS_BOUND));
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK(t, sim_cycle(r.s) - t0 < 20000u, "resumed at once (%llu cycles)",
         (unsigned long long)(sim_cycle(r.s) - t0));
@@ -958,18 +832,18 @@ static void two_systems(test_ctx_t *t) {
   rig_base(t, &b);
   b.k.dma32 = 0;
   rig_start(t, &b, NULL);
-  clear_ua(t, &a);
-  clear_ua(t, &b);
+  srb_req_clear_ua(t, a.s, &a.pif, TS_ID, TS_BOUND, 1);
+  srb_req_clear_ua(t, b.s, &b.pif, TS_ID, TS_BOUND, 1);
   uint8_t wa[2048], wb[2048];
   prng_fill(&a.g, wa, sizeof wa);
   prng_fill(&b.g, wb, sizeof wb);
   REQUIRE_EQ(t, scsi_disk_poke(a.disk, 0, 10, 4, wa), 0);
   REQUIRE_EQ(t, scsi_disk_poke(b.disk, 0, 10, 4, wb), 0);
-  req_t qa, qb;
-  req_prepare(t, &a, &qa, SCSIOP_READ, 10, 4, HOSTMEM_PLACE_SCATTERED, 5);
-  req_prepare(t, &b, &qb, SCSIOP_READ, 10, 4, HOSTMEM_PLACE_ABOVE_16M, 7);
-  REQUIRE_EQ(t, stp_execute(a.port, &qa.srb, qa.mdl, req_done, &qa), STATUS_PENDING);
-  REQUIRE_EQ(t, stp_execute(b.port, &qb.srb, qb.mdl, req_done, &qb), STATUS_PENDING);
+  srb_req_t qa, qb;
+  srb_req_prepare(t, a.s, &qa, TS_ID, SCSIOP_READ, 10, 4, HOSTMEM_PLACE_SCATTERED, 5);
+  srb_req_prepare(t, b.s, &qb, TS_ID, SCSIOP_READ, 10, 4, HOSTMEM_PLACE_ABOVE_16M, 7);
+  REQUIRE_EQ(t, stp_execute(a.port, &qa.srb, qa.mdl, srb_req_done, &qa), STATUS_PENDING);
+  REQUIRE_EQ(t, stp_execute(b.port, &qb.srb, qb.mdl, srb_req_done, &qb), STATUS_PENDING);
   for (unsigned i = 0; i < 2000 && !(qa.done && qb.done); i++) {
     REQUIRE_OK(t, sim_step(a.s, 500));
     REQUIRE_OK(t, sim_step(b.s, 500));
@@ -979,8 +853,8 @@ static void two_systems(test_ctx_t *t) {
   CHECK_EQ(t, qb.srb.SrbStatus, SRB_STATUS_SUCCESS);
   CHECK(t, memcmp(qa.buf->va, wa, sizeof wa) == 0, "system A's data");
   CHECK(t, memcmp(qb.buf->va, wb, sizeof wb) == 0, "system B's data (bounced)");
-  req_free(&a, &qa);
-  req_free(&b, &qb);
+  srb_req_free(&qa);
+  srb_req_free(&qb);
   rig_done(t, &b);
   rig_done(t, &a);
 }
@@ -1013,19 +887,15 @@ static void srb_timeout(test_ctx_t *t) {
   stp_system_config_hba(&sc, r.s);
   sc.tick_cycles = 20000;
   rig_start(t, &r, &sc);
-  clear_ua(t, &r);
-  scsi_target_faults_t f;
-  memset(&f, 0, sizeof f);
-  f.flags = SCSI_FAULT_HANG | SCSI_FAULT_ONCE;
-  f.hang_after = 700;
-  REQUIRE_EQ(t, scsi_target_set_faults(r.tgt, &f), 0);
+  srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
+  disk_rig_faults(t, r.tgt, SCSI_FAULT_HANG | SCSI_FAULT_ONCE, 700);
   stp_port_stats_t b0;
   stp_port_stats(r.port, &b0);
-  req_t q;
-  req_prepare(t, &r, &q, SCSIOP_READ, 0, 4, HOSTMEM_PLACE_SCATTERED, 0);
+  srb_req_t q;
+  srb_req_prepare(t, r.s, &q, TS_ID, SCSIOP_READ, 0, 4, HOSTMEM_PLACE_SCATTERED, 0);
   q.srb.TimeOutValue = 3;
   uint64_t t0 = sim_cycle(r.s);
-  req_run(t, &r, &q);
+  srb_req_run(t, &r.pif, &q, TS_BOUND);
   uint64_t took = sim_cycle(r.s) - t0;
   CHECK_EQ(t, q.srb.SrbStatus, SRB_STATUS_TIMEOUT);
   CHECK(t, took >= 2 * 20000u && took <= 5 * 20000u, "timed out after %llu cycles",
@@ -1036,8 +906,8 @@ static void srb_timeout(test_ctx_t *t) {
   CHECK_EQ(t, st.timeouts - b0.timeouts, 1u);
   CHECK_EQ(t, st.bus_resets - b0.bus_resets, 1u);
   CHECK_EQ(t, hal_sg_lists_live(stp_port_dma_adapter(r.port)), 0u);
-  req_free(&r, &q);
-  clear_ua(t, &r);
+  srb_req_free(&q);
+  srb_req_clear_ua(t, r.s, &r.pif, TS_ID, TS_BOUND, 1);
   write_read(t, &r, 5, 4, HOSTMEM_PLACE_SCATTERED, 0, 0);
   rig_done(t, &r);
 }

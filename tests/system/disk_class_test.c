@@ -559,10 +559,7 @@ static void not_ready_and_missing_device(test_ctx_t *t) {
   CHECK_EQ(t, e.asc, SCSI_ADSENSE_LUN_NOT_READY);
   CHECK_EQ(t, disk_read(d, 9, 1, buf), STATUS_SUCCESS);
   /* the target stops answering selection: no device */
-  scsi_target_faults_t f;
-  memset(&f, 0, sizeof f);
-  f.flags = SCSI_FAULT_GONE;
-  REQUIRE_EQ(t, scsi_target_set_faults(r.tgt[0], &f), 0);
+  disk_rig_faults(t, r.tgt[0], SCSI_FAULT_GONE, 0);
   CHECK_EQ(t, disk_read(d, 9, 1, buf), STATUS_DEVICE_DOES_NOT_EXIST);
   disk_last_error(d, &e);
   CHECK_EQ(t, SRB_STATUS(e.srb_status), SRB_STATUS_SELECTION_TIMEOUT);
@@ -590,11 +587,7 @@ static void timeout_retried_once(test_ctx_t *t) {
   stack_fill(&r, img, sizeof img);
   REQUIRE_EQ(t, scsi_disk_poke(r.disk[0], 0, 300, 1, img), 0);
 
-  scsi_target_faults_t f;
-  memset(&f, 0, sizeof f);
-  f.flags = SCSI_FAULT_HANG | SCSI_FAULT_ONCE;
-  f.hang_after = 100;
-  REQUIRE_EQ(t, scsi_target_set_faults(r.tgt[0], &f), 0);
+  disk_rig_faults(t, r.tgt[0], SCSI_FAULT_HANG | SCSI_FAULT_ONCE, 100);
   disk_class_stats_t s0 = stats_of(&r);
   CHECK_EQ(t, disk_read(d, 300, 1, buf), STATUS_SUCCESS);
   CHECK(t, memcmp(buf, img, sizeof img) == 0, "data after the resend");
@@ -606,8 +599,7 @@ static void timeout_retried_once(test_ctx_t *t) {
   CHECK_EQ(t, ps.timeouts, 1u);
 
   /* hangs every time: one resend, then the timeout is the request's error */
-  f.flags = SCSI_FAULT_HANG;
-  REQUIRE_EQ(t, scsi_target_set_faults(r.tgt[0], &f), 0);
+  disk_rig_faults(t, r.tgt[0], SCSI_FAULT_HANG, 100);
   CHECK_EQ(t, disk_read(d, 300, 1, buf), STATUS_IO_TIMEOUT);
   disk_error_t e;
   disk_last_error(d, &e);
@@ -616,8 +608,7 @@ static void timeout_retried_once(test_ctx_t *t) {
   CHECK_EQ(t, s2.retries_transport - s1.retries_transport, 1u);
   sp_port_stats(r.port, &ps);
   CHECK_EQ(t, ps.timeouts, 3u);
-  memset(&f, 0, sizeof f);
-  REQUIRE_EQ(t, scsi_target_set_faults(r.tgt[0], &f), 0);
+  disk_rig_faults(t, r.tgt[0], 0, 0);
   memset(buf, 0, DC_BS);
   CHECK_EQ(t, disk_read(d, 300, 1, buf), STATUS_SUCCESS);
   CHECK(t, memcmp(buf, img, sizeof img) == 0, "data once the target answers again");

@@ -36,14 +36,7 @@ static void se_init(test_ctx_t *t, se_t *e, hbastack_path_t path, const char *ar
 }
 
 static void se_fault(test_ctx_t *t, se_t *e, uint32_t flags, uint32_t at) {
-  scsi_target_faults_t f;
-  memset(&f, 0, sizeof f);
-  f.flags = flags;
-  f.parity_byte = at;
-  f.hang_after = at;
-  f.early_after = at;
-  f.extra_bytes = at;
-  REQUIRE_EQ(t, scsi_target_set_faults(e->r.tgt[4], &f), 0);
+  disk_rig_faults(t, e->r.tgt[4], flags, at);
 }
 
 static disk_class_stats_t se_stats(se_t *e) {

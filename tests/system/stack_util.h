@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "disk.h"
+#include "disk_rig.h"
 #include "hal_dma.h"
 #include "hba_common.h"
 #include "hba_regs.h"
@@ -87,30 +88,13 @@ static inline scsi_disk_t *stack_add_disk_cfg(test_ctx_t *t, stack_rig_t *r, uns
                                               const scsi_target_config_t *tc_or_null,
                                               const scsi_disk_timing_t *timing_or_null) {
   REQUIRE(t, id < STACK_MAX_IDS && !r->disk[id], "SCSI ID %u", id);
-  scsi_disk_config_t dc;
-  scsi_disk_config_default(&dc);
-  dc.capacity = blocks;
-  dc.block_size = block_size;
-  dc.lun_count = (uint8_t)luns;
-  dc.seed = test_seed(t) + id;
-  if (timing_or_null) dc.timing = *timing_or_null;
-  else memset(&dc.timing, 0, sizeof dc.timing);
-  char err[128];
-  scsi_disk_t *d = scsi_disk_create(&dc, err, sizeof err);
-  REQUIRE(t, d != NULL, "scsi_disk_create: %s", err);
-  scsi_target_config_t tc;
-  if (tc_or_null) tc = *tc_or_null;
-  else scsi_target_config_default(&tc);
-  tc.seed = test_seed(t) ^ (0x7467ull << 8) ^ id;
-  int e = 0;
-  scsi_target_t *tg = scsi_target_create(sim_scsi_bus(r->s), id, &tc, &e);
-  if (!tg) scsi_disk_destroy(d);
-  REQUIRE(t, tg != NULL, "scsi_target_create: %d", e);
-  for (unsigned l = 0; l < luns; l++)
-    REQUIRE_EQ(t, scsi_target_bind(tg, l, &scsi_disk_lu_ops, d), 0);
-  r->disk[id] = d;
-  r->tgt[id] = tg;
-  return d;
+  disk_rig_spec_t sp = disk_rig_spec(t, id, blocks);
+  sp.block_size = block_size;
+  sp.luns = luns;
+  sp.timing = timing_or_null;
+  sp.tc = tc_or_null;
+  disk_rig_add(t, sim_scsi_bus(r->s), id, &sp, &r->disk[id], &r->tgt[id]);
+  return r->disk[id];
 }
 
 static inline scsi_disk_t *stack_add_disk(test_ctx_t *t, stack_rig_t *r, unsigned id,

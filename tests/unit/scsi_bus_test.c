@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk_rig.h"
 #include "prng.h"
 #include "scsi_defs.h"
 #include "scsi_bus.h"
@@ -1910,17 +1911,12 @@ static void run_one(rig_t *r, ini_cmd_t *c) {
 static void real_disk_round_trip(test_ctx_t *t) {
   rig_t r;
   rig_init(t, &r);
-  scsi_disk_config_t dc;
-  scsi_disk_config_default(&dc);
-  dc.capacity = 4096;
-  dc.lun_count = 2;
-  dc.seed = test_seed(t);
-  char err[160] = "";
-  scsi_disk_t *d = scsi_disk_create(&dc, err, sizeof err);
-  REQUIRE(t, d != NULL, "scsi_disk_create: %s", err);
+  disk_rig_spec_t sp = disk_rig_spec(t, 0, 4096);
+  sp.luns = 2;
+  sp.model_timing = 1; /* the medium's seek and rotation, behind the bus */
+  scsi_disk_t *d = disk_rig_disk(t, &sp);
   scsi_target_t *tg = rig_target(&r, 0, NULL);
-  REQUIRE_EQ(t, scsi_target_bind(tg, 0, &scsi_disk_lu_ops, d), SCSI_BUS_OK);
-  REQUIRE_EQ(t, scsi_target_bind(tg, 1, &scsi_disk_lu_ops, d), SCSI_BUS_OK);
+  disk_rig_bind(t, tg, sp.luns, NULL, d);
   uint8_t inq[36], sense[18];
   ini_cmd_t c[8];
   /* INQUIRY is served before the power-on unit attention */
