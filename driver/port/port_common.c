@@ -184,6 +184,14 @@ size_t port_latency_copy(const port_latency_t *l, uint64_t *out, size_t max) {
   return l->n;
 }
 
+void port_latency_summary(const port_latency_t *l, uint64_t *min, uint64_t *max,
+                          uint64_t *sum, uint64_t *count) {
+  *min = l->min;
+  *max = l->max;
+  *sum = l->sum;
+  *count = l->count;
+}
+
 void port_latency_free(port_latency_t *l) {
   free(l->v);
   memset(l, 0, sizeof *l);

@@ -127,6 +127,9 @@ typedef struct port_latency {
 void   port_latency_record(port_latency_t *l, uint64_t cycles);
 /* copies up to max recorded values into out (may be NULL); returns how many are recorded */
 size_t port_latency_copy(const port_latency_t *l, uint64_t *out, size_t max);
+/* the summary into a port's statistics fields */
+void   port_latency_summary(const port_latency_t *l, uint64_t *min, uint64_t *max,
+                            uint64_t *sum, uint64_t *count);
 void   port_latency_free(port_latency_t *l);
 
 #endif

@@ -491,10 +491,8 @@ void sp_port_stats(const sp_port_t *p, sp_port_stats_t *out) {
     return;
   }
   *out = p->st;
-  out->isr_latency_min = p->core.lat.min;
-  out->isr_latency_max = p->core.lat.max;
-  out->isr_latency_sum = p->core.lat.sum;
-  out->isr_latency_n = p->core.lat.count;
+  port_latency_summary(&p->core.lat, &out->isr_latency_min, &out->isr_latency_max,
+                       &out->isr_latency_sum, &out->isr_latency_n);
 }
 size_t sp_port_isr_latencies(const sp_port_t *p, uint64_t *out, size_t max) {
   return p ? port_latency_copy(&p->core.lat, out, max) : 0;
