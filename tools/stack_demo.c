@@ -453,6 +453,11 @@ typedef struct result {
 } result_t;
 
 static void collect(demo_t *d, double wall, result_t *r) {
+  if (!d->w1_cycle) { /* the workload ended early (a failure): figures up to now */
+    d->w1_cycle = sim_cycle(d->s);
+    hbastack_stats(d->k, &d->w1);
+    sim_axi_stats(d->s, &d->a1);
+  }
   memset(r, 0, sizeof *r);
   r->ran = 1;
   r->path = d->path;
