@@ -233,3 +233,76 @@ UCHAR HbaCommonDeviceResetStatus(ULONG Causes) {
   }
   return SRB_STATUS_UNEXPECTED_BUS_FREE;
 }
+
+/* ---- register sequences both miniports use -------------------------------------------------- */
+
+/* Bus reset polling. RESET_WIDTH is in HBA clock cycles (50 per microsecond at the documented
+ * 50 MHz); the wait allows ten times the programmed width plus slack for the synchronizer and
+ * the APB reads, so a slower clock still fits. */
+#define HBA_COMMON_CYCLES_PER_US 50u
+#define HBA_COMMON_MIN_RESET_WIDTH 1250u   /* the HBA widens smaller RESET_WIDTH values */
+#define HBA_COMMON_RESET_POLL_US 5u
+#define HBA_COMMON_RESET_SLACK_US 200u
+
+BOOLEAN HbaCommonBusResetSync(const HBA_IO_OPS *Io, PVOID Ext, PULONG ResetsIssued) {
+  ULONG width = Io->Read(Ext, HBA_RESET_WIDTH);
+  ULONG boundUs;
+  ULONG waitedUs;
+
+  if (width < HBA_COMMON_MIN_RESET_WIDTH) {
+    width = HBA_COMMON_MIN_RESET_WIDTH;
+  }
+  boundUs = (width / HBA_COMMON_CYCLES_PER_US) * 10u + HBA_COMMON_RESET_SLACK_US;
+  Io->Write(Ext, HBA_INT_STATUS, HBA_INT_STATUS_BUS_RESET_MASK);   /* a stale one must not
+                                                                       end the wait early */
+  Io->Write(Ext, HBA_COMMAND, HBA_COMMAND_BUS_RESET_MASK);
+  (*ResetsIssued)++;
+  for (waitedUs = 0;; waitedUs += HBA_COMMON_RESET_POLL_US) {
+    if (Io->Read(Ext, HBA_INT_STATUS) & HBA_INT_STATUS_BUS_RESET_MASK) {
+      return TRUE;
+    }
+    if (waitedUs >= boundUs) {
+      return FALSE;
+    }
+    Io->Stall(HBA_COMMON_RESET_POLL_US);
+  }
+}
+
+BOOLEAN HbaCommonProgram(const HBA_IO_OPS *Io, PVOID Ext, ULONG Ctrl, const HBA_ARGUMENTS *Args,
+                         ULONG AllCauses, PULONG ResetsIssued) {
+  Io->Write(Ext, HBA_INT_ENABLE, 0);
+  /* the registers are used live: a command left running (by a previous owner) is ended by a
+   * bus reset before anything is reprogrammed */
+  if ((Io->Read(Ext, HBA_STATUS) & HBA_STATUS_BUSY_MASK) &&
+      !HbaCommonBusResetSync(Io, Ext, ResetsIssued)) {
+    return FALSE;
+  }
+  Io->Write(Ext, HBA_CTRL, Ctrl);
+  /* the timing registers keep their SCSI-2 defaults unless ArgumentString set them */
+  if (Args->SelTimeoutSet) {
+    Io->Write(Ext, HBA_SEL_TIMEOUT, Args->SelTimeout);
+  }
+  if (Args->WatchdogSet) {
+    Io->Write(Ext, HBA_WATCHDOG, Args->Watchdog);
+  }
+  Io->Write(Ext, HBA_INT_STATUS, AllCauses);
+  Io->Write(Ext, HBA_INT_ENABLE, AllCauses);
+  return TRUE;
+}
+
+VOID HbaCommonWriteCommand(const HBA_IO_OPS *Io, PVOID Ext, UCHAR TargetId, UCHAR Lun,
+                           const UCHAR *Cdb, UCHAR CdbLength, ULONG Dir, ULONG Length) {
+  ULONG cdb[4] = {0, 0, 0, 0};
+  ULONG i;
+
+  for (i = 0; i < CdbLength && i < 16u; i++) {
+    cdb[i / 4] |= (ULONG)Cdb[i] << (8 * (i % 4));
+  }
+  Io->Write(Ext, HBA_TARGET, ((ULONG)Lun << HBA_TARGET_LUN_SHIFT) |
+                                 ((ULONG)TargetId << HBA_TARGET_ID_SHIFT));
+  for (i = 0; i < 4; i++) {
+    Io->Write(Ext, HBA_CDB0 + 4 * i, cdb[i]);
+  }
+  Io->Write(Ext, HBA_CMD_CFG, (Dir << HBA_CMD_CFG_DIR_SHIFT) | CdbLength);
+  Io->Write(Ext, HBA_XFER_LEN, Length);
+}

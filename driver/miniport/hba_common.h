@@ -30,6 +30,31 @@ typedef struct _HBA_ARGUMENTS {
 /* Fills *Args (zeroed first) from ArgumentString (NULL: nothing set). */
 VOID HbaCommonParseArguments(const CHAR *ArgumentString, PHBA_ARGUMENTS Args);
 
+/* How a miniport reaches the HBA: its port's register routines on its device base, and its
+ * port's stall routine. Ext is the miniport's device extension, passed back unchanged. */
+typedef struct _HBA_IO_OPS {
+  ULONG (*Read)(PVOID Ext, ULONG Offset);
+  VOID (*Write)(PVOID Ext, ULONG Offset, ULONG Value);
+  VOID (*Stall)(ULONG Microseconds);
+} HBA_IO_OPS, *PHBA_IO_OPS;
+
+/* COMMAND.BUS_RESET (a stale INT_STATUS.BUS_RESET cleared first), then polls
+ * INT_STATUS.BUS_RESET every 5 us for 10 x RESET_WIDTH (at least 1250 cycles) at 50 cycles/us
+ * + 200 us. Counts the reset in *ResetsIssued. Leaves the causes set: the caller clears them.
+ * TRUE when the reset finished. */
+BOOLEAN HbaCommonBusResetSync(const HBA_IO_OPS *Io, PVOID Ext, PULONG ResetsIssued);
+
+/* HwInitialize's programming: INT_ENABLE 0; a command left running (STATUS.BUSY) ended by a
+ * bus reset (FALSE when that reset never finished: the caller logs it); CTRL = Ctrl;
+ * SEL_TIMEOUT / WATCHDOG when set; every cause cleared and enabled (AllCauses). */
+BOOLEAN HbaCommonProgram(const HBA_IO_OPS *Io, PVOID Ext, ULONG Ctrl, const HBA_ARGUMENTS *Args,
+                         ULONG AllCauses, PULONG ResetsIssued);
+
+/* A command's registers: TARGET (ID, LUN), CDB0-3 (Cdb packed little-endian), CMD_CFG (Dir,
+ * CdbLength), XFER_LEN. The caller adds its mover's registers, CTRL and COMMAND.START. */
+VOID HbaCommonWriteCommand(const HBA_IO_OPS *Io, PVOID Ext, UCHAR TargetId, UCHAR Lun,
+                           const UCHAR *Cdb, UCHAR CdbLength, ULONG Dir, ULONG Length);
+
 /* What a miniport should log (its StorPort/ScsiPortLogError) for a command's ending. */
 typedef enum _HBA_LOG_KIND {
   HbaLogNone,

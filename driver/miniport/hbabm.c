@@ -50,11 +50,6 @@
 #define HBABM_SEQ_RESET_ISSUE 18u
 #define HBABM_SEQ_RESET_WAIT 19u
 
-/* bus reset polling: RESET_WIDTH cycles at 50 per microsecond, ten times over plus slack */
-#define HBABM_CYCLES_PER_US 50u
-#define HBABM_MIN_RESET_WIDTH 1250u
-#define HBABM_RESET_POLL_US 5u
-#define HBABM_RESET_SLACK_US 200u
 
 /* the engine's address reach: 32 bits (sgdma.md "Malformed lists") */
 #define HBABM_ADDRESS_LIMIT 0x100000000ull
@@ -87,6 +82,11 @@ static ULONG HbaBmRead(PHBABM_DEVICE_EXTENSION Ext, ULONG Offset) {
 static VOID HbaBmWrite(PHBABM_DEVICE_EXTENSION Ext, ULONG Offset, ULONG Value) {
   StorPortWriteRegisterUlong(Ext, (PULONG)(Ext->Registers + Offset), Value);
 }
+
+/* the same for hba_common's register sequences */
+static ULONG HbaBmIoRead(PVOID Ext, ULONG Offset) { return HbaBmRead(Ext, Offset); }
+static VOID HbaBmIoWrite(PVOID Ext, ULONG Offset, ULONG Value) { HbaBmWrite(Ext, Offset, Value); }
+static const HBA_IO_OPS HbaBmIo = {HbaBmIoRead, HbaBmIoWrite, StorPortStallExecution};
 
 /* ---- DriverEntry ------------------------------------------------------------------------- */
 
@@ -175,10 +175,7 @@ static ULONG HbaBmFindAdapter(PVOID DeviceExtension, PVOID HwContext, PVOID BusI
 
   ext->InitiatorId = HBABM_INITIATOR_ID;
   HbaCommonParseArguments(ArgumentString, &args);
-  ext->SelTimeout = args.SelTimeout;
-  ext->SelTimeoutSet = args.SelTimeoutSet;
-  ext->Watchdog = args.Watchdog;
-  ext->WatchdogSet = args.WatchdogSet;
+  ext->Args = args;
   ext->ArgumentsIgnored = args.Ignored;   /* unknown keywords: skipped, counted */
   ext->SgBuildMode = args.SgBuild != 0;
   ext->SgState = HbaBmSgIdle;
@@ -238,28 +235,9 @@ static ULONG HbaBmFindAdapter(PVOID DeviceExtension, PVOID HwContext, PVOID BusI
 
 /* ---- bus reset ----------------------------------------------------------------------------- */
 
-/* COMMAND.BUS_RESET, then polls INT_STATUS.BUS_RESET (bounded). Leaves the causes set. */
+/* hba_common's bus reset (bounded poll; the causes are left set for the caller) */
 static BOOLEAN HbaBmBusResetSync(PHBABM_DEVICE_EXTENSION Ext) {
-  ULONG width = HbaBmRead(Ext, HBA_RESET_WIDTH);
-  ULONG boundUs;
-  ULONG waitedUs;
-
-  if (width < HBABM_MIN_RESET_WIDTH) {
-    width = HBABM_MIN_RESET_WIDTH;
-  }
-  boundUs = (width / HBABM_CYCLES_PER_US) * 10u + HBABM_RESET_SLACK_US;
-  HbaBmWrite(Ext, HBA_INT_STATUS, HBA_INT_STATUS_BUS_RESET_MASK);
-  HbaBmWrite(Ext, HBA_COMMAND, HBA_COMMAND_BUS_RESET_MASK);
-  Ext->BusResetsIssued++;
-  for (waitedUs = 0;; waitedUs += HBABM_RESET_POLL_US) {
-    if (HbaBmRead(Ext, HBA_INT_STATUS) & HBA_INT_STATUS_BUS_RESET_MASK) {
-      return TRUE;
-    }
-    if (waitedUs >= boundUs) {
-      return FALSE;
-    }
-    StorPortStallExecution(HBABM_RESET_POLL_US);
-  }
+  return HbaCommonBusResetSync(&HbaBmIo, Ext, &Ext->BusResetsIssued);
 }
 
 /* ---- HwStorInitialize ---------------------------------------------------------------------- */
@@ -268,26 +246,14 @@ static BOOLEAN HbaBmSetupHardware(PHBABM_DEVICE_EXTENSION Ext) {
   if (Ext->Registers == NULL) {
     return FALSE;
   }
-  HbaBmWrite(Ext, HBA_INT_ENABLE, 0);
-  if (HbaBmRead(Ext, HBA_STATUS) & HBA_STATUS_BUSY_MASK) {
-    /* a command left running by a previous owner: end it before reprogramming */
-    if (!HbaBmBusResetSync(Ext)) {
-      StorPortLogError(Ext, NULL, 0, 0, 0, SP_INTERNAL_ADAPTER_ERROR, HBABM_LOG_RESET_TIMEOUT);
-      return FALSE;
-    }
-  }
   Ext->CtrlBase = HBA_CTRL_ENABLE_MASK | HBA_CTRL_PARITY_CHECK_MASK | HBA_CTRL_DISC_PRIV_MASK |
                   ((ULONG)Ext->InitiatorId << HBA_CTRL_INIT_ID_SHIFT) |
                   (HBA_CTRL_MOVER_BUS_MASTER << HBA_CTRL_MOVER_SHIFT);
-  HbaBmWrite(Ext, HBA_CTRL, Ext->CtrlBase);
-  if (Ext->SelTimeoutSet) {
-    HbaBmWrite(Ext, HBA_SEL_TIMEOUT, Ext->SelTimeout);
+  if (!HbaCommonProgram(&HbaBmIo, Ext, Ext->CtrlBase, &Ext->Args, HBABM_ALL_CAUSES,
+                        &Ext->BusResetsIssued)) {
+    StorPortLogError(Ext, NULL, 0, 0, 0, SP_INTERNAL_ADAPTER_ERROR, HBABM_LOG_RESET_TIMEOUT);
+    return FALSE;
   }
-  if (Ext->WatchdogSet) {
-    HbaBmWrite(Ext, HBA_WATCHDOG, Ext->Watchdog);
-  }
-  HbaBmWrite(Ext, HBA_INT_STATUS, HBABM_ALL_CAUSES);
-  HbaBmWrite(Ext, HBA_INT_ENABLE, HBABM_ALL_CAUSES);
   Ext->ActiveSrb = NULL;
   Ext->MessageSrb = NULL;
   Ext->StartRefused = FALSE;
@@ -599,23 +565,14 @@ static VOID HbaBmExecute(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
 /* Programs the command and its descriptors and starts the HBA (at DIRQL). */
 static VOID HbaBmStart(PHBABM_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb) {
   PHBABM_SRB_EXTENSION x = Srb->SrbExtension;
-  ULONG cdb[4] = {0, 0, 0, 0};
   ULONG ctrl = Ext->CtrlBase;
   ULONG i;
 
-  for (i = 0; i < Srb->CdbLength; i++) {
-    cdb[i / 4] |= (ULONG)Srb->Cdb[i] << (8 * (i % 4));
-  }
   if (Srb->SrbFlags & SRB_FLAGS_DISABLE_DISCONNECT) {
     ctrl &= ~HBA_CTRL_DISC_PRIV_MASK;
   }
-  HbaBmWrite(Ext, HBA_TARGET, ((ULONG)Srb->Lun << HBA_TARGET_LUN_SHIFT) |
-                                  ((ULONG)Srb->TargetId << HBA_TARGET_ID_SHIFT));
-  for (i = 0; i < 4; i++) {
-    HbaBmWrite(Ext, HBA_CDB0 + 4 * i, cdb[i]);
-  }
-  HbaBmWrite(Ext, HBA_CMD_CFG, ((ULONG)x->Direction << HBA_CMD_CFG_DIR_SHIFT) | Srb->CdbLength);
-  HbaBmWrite(Ext, HBA_XFER_LEN, x->Length);
+  HbaCommonWriteCommand(&HbaBmIo, Ext, Srb->TargetId, Srb->Lun, Srb->Cdb, Srb->CdbLength,
+                        x->Direction, x->Length);
   if (x->Length != 0) {
     for (i = 0; i < x->DescriptorCount; i++) {
       Ext->Table[i] = x->Descriptors[i];

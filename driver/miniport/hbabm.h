@@ -12,6 +12,7 @@
 #define HBASIM_HBABM_H
 
 #include "storport.h"
+#include "hba_common.h"
 
 /* DriverEntry of the miniport: fills Storport's HW_INITIALIZATION_DATA and returns
  * StorPortInitialize's result (an NTSTATUS as ULONG). */
@@ -80,8 +81,7 @@ typedef struct _HBABM_DEVICE_EXTENSION {
                                     StorPortRead/WriteRegisterUlong */
   ULONG RegisterLength;
   UCHAR InitiatorId;
-  ULONG SelTimeout, Watchdog;    /* from ArgumentString, valid when ...Set */
-  BOOLEAN SelTimeoutSet, WatchdogSet;
+  HBA_ARGUMENTS Args;            /* the ArgumentString, parsed (SelTimeout, Watchdog, SgBuild) */
   ULONG ArgumentsIgnored;        /* ArgumentString keywords not understood */
   ULONG CtrlBase;                /* CTRL: ENABLE, PARITY_CHECK, DISC_PRIV, INIT_ID,
                                     MOVER BUS_MASTER */

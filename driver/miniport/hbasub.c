@@ -41,14 +41,6 @@
 #define HBASUB_SEQ_RESET_ISSUE 18u
 #define HBASUB_SEQ_RESET_WAIT 19u
 
-/* Bus reset polling. RESET_WIDTH is in HBA clock cycles (50 per microsecond at the documented
- * 50 MHz); the wait allows ten times the programmed width plus slack for the synchronizer and
- * the APB reads, so a slower clock still fits. */
-#define HBASUB_CYCLES_PER_US 50u
-#define HBASUB_MIN_RESET_WIDTH 1250u
-#define HBASUB_RESET_POLL_US 5u
-#define HBASUB_RESET_SLACK_US 200u
-
 /* ScsiPortLogError UniqueId values: where in the miniport the error was seen */
 #define HBASUB_LOG_PARITY 0x4801u
 #define HBASUB_LOG_UNEXP_FREE 0x4802u
@@ -79,6 +71,11 @@ static ULONG HbaRead(PHBASUB_DEVICE_EXTENSION Ext, ULONG Offset) {
 static VOID HbaWrite(PHBASUB_DEVICE_EXTENSION Ext, ULONG Offset, ULONG Value) {
   ScsiPortWriteRegisterUlong((PULONG)(Ext->Registers + Offset), Value);
 }
+
+/* the same for hba_common's register sequences */
+static ULONG HbaIoRead(PVOID Ext, ULONG Offset) { return HbaRead(Ext, Offset); }
+static VOID HbaIoWrite(PVOID Ext, ULONG Offset, ULONG Value) { HbaWrite(Ext, Offset, Value); }
+static const HBA_IO_OPS HbaSubIo = {HbaIoRead, HbaIoWrite, ScsiPortStallExecution};
 
 /* ---- DriverEntry ------------------------------------------------------------------------- */
 
@@ -128,14 +125,7 @@ static VOID HbaSubParseArguments(PHBASUB_DEVICE_EXTENSION Ext, PCHAR ArgumentStr
   HBA_ARGUMENTS args;
 
   HbaCommonParseArguments(ArgumentString, &args);
-  if (args.SelTimeoutSet) {
-    Ext->SelTimeout = args.SelTimeout;
-    Ext->SelTimeoutSet = TRUE;
-  }
-  if (args.WatchdogSet) {
-    Ext->Watchdog = args.Watchdog;
-    Ext->WatchdogSet = TRUE;
-  }
+  Ext->Args = args;
   if (args.Ignored != 0) {
     ScsiDebugPrint(1, "hbasub: ignored %u ArgumentString keyword(s) in \"%s\"\n",
                    (unsigned)args.Ignored, ArgumentString);
@@ -239,31 +229,9 @@ static ULONG HbaSubFindAdapter(PVOID HwDeviceExtension, PVOID HwContext, PVOID B
 
 /* ---- bus reset ----------------------------------------------------------------------------- */
 
-/* COMMAND.BUS_RESET, then polls until INT_STATUS.BUS_RESET (set when RST is released) or the
- * bound passes. Leaves the causes set: the caller clears them. */
+/* hba_common's bus reset (bounded poll; the causes are left set for the caller) */
 static BOOLEAN HbaSubBusResetSync(PHBASUB_DEVICE_EXTENSION Ext) {
-  ULONG width = HbaRead(Ext, HBA_RESET_WIDTH);
-  ULONG boundUs;
-  ULONG waitedUs;
-
-  if (width < HBASUB_MIN_RESET_WIDTH) {
-    width = HBASUB_MIN_RESET_WIDTH;   /* the HBA widens smaller values to 1250 */
-  }
-  boundUs = (width / HBASUB_CYCLES_PER_US) * 10u + HBASUB_RESET_SLACK_US;
-
-  HbaWrite(Ext, HBA_INT_STATUS, HBA_INT_STATUS_BUS_RESET_MASK);   /* a stale one must not end
-                                                                      the wait early */
-  HbaWrite(Ext, HBA_COMMAND, HBA_COMMAND_BUS_RESET_MASK);
-  Ext->BusResetsIssued++;
-  for (waitedUs = 0;; waitedUs += HBASUB_RESET_POLL_US) {
-    if (HbaRead(Ext, HBA_INT_STATUS) & HBA_INT_STATUS_BUS_RESET_MASK) {
-      return TRUE;
-    }
-    if (waitedUs >= boundUs) {
-      return FALSE;
-    }
-    ScsiPortStallExecution(HBASUB_RESET_POLL_US);
-  }
+  return HbaCommonBusResetSync(&HbaSubIo, Ext, &Ext->BusResetsIssued);
 }
 
 /* ---- HwScsiInitialize ---------------------------------------------------------------------- */
@@ -274,31 +242,17 @@ static BOOLEAN HbaSubInitialize(PVOID HwDeviceExtension) {
   if (ext->Registers == NULL) {
     return FALSE;
   }
-  HbaWrite(ext, HBA_INT_ENABLE, 0);
-  /* the registers are used live: a command left running (by a previous owner) is ended by a
-   * bus reset before anything is reprogrammed */
-  if (HbaRead(ext, HBA_STATUS) & HBA_STATUS_BUSY_MASK) {
-    if (!HbaSubBusResetSync(ext)) {
-      ScsiPortLogError(ext, NULL, 0, 0, 0, SP_INTERNAL_ADAPTER_ERROR, HBASUB_LOG_RESET_TIMEOUT);
-      return FALSE;
-    }
-  }
   /* the reset value of CTRL with our initiator ID: enabled, parity checked, disconnect
    * privilege granted, DREQ active high / DACK active low as the reset 8237 uses them,
    * subordinate mover */
   ext->CtrlBase = HBA_CTRL_ENABLE_MASK | HBA_CTRL_PARITY_CHECK_MASK | HBA_CTRL_DISC_PRIV_MASK |
                   ((ULONG)ext->InitiatorId << HBA_CTRL_INIT_ID_SHIFT) |
                   (HBA_CTRL_MOVER_SUBORDINATE << HBA_CTRL_MOVER_SHIFT);
-  HbaWrite(ext, HBA_CTRL, ext->CtrlBase);
-  /* the timing registers keep their SCSI-2 defaults unless ArgumentString set them */
-  if (ext->SelTimeoutSet) {
-    HbaWrite(ext, HBA_SEL_TIMEOUT, ext->SelTimeout);
+  if (!HbaCommonProgram(&HbaSubIo, ext, ext->CtrlBase, &ext->Args, HBASUB_ALL_CAUSES,
+                        &ext->BusResetsIssued)) {
+    ScsiPortLogError(ext, NULL, 0, 0, 0, SP_INTERNAL_ADAPTER_ERROR, HBASUB_LOG_RESET_TIMEOUT);
+    return FALSE;
   }
-  if (ext->WatchdogSet) {
-    HbaWrite(ext, HBA_WATCHDOG, ext->Watchdog);
-  }
-  HbaWrite(ext, HBA_INT_STATUS, HBASUB_ALL_CAUSES);
-  HbaWrite(ext, HBA_INT_ENABLE, HBASUB_ALL_CAUSES);
 
   ext->State = HbaSubIdle;
   ext->ActiveSrb = NULL;
@@ -370,23 +324,13 @@ static UCHAR HbaSubCheckAddress(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOC
  * (at once without data, in HwScsiDmaStarted with data). */
 static VOID HbaSubProgramCommand(PHBASUB_DEVICE_EXTENSION Ext, PSCSI_REQUEST_BLOCK Srb,
                                  ULONG Dir, ULONG Length) {
-  ULONG cdb[4] = {0, 0, 0, 0};
   ULONG ctrl = Ext->CtrlBase;
-  ULONG i;
 
-  for (i = 0; i < Srb->CdbLength; i++) {
-    cdb[i / 4] |= (ULONG)Srb->Cdb[i] << (8 * (i % 4));
-  }
   if (Srb->SrbFlags & SRB_FLAGS_DISABLE_DISCONNECT) {
     ctrl &= ~HBA_CTRL_DISC_PRIV_MASK;   /* IDENTIFY without the disconnect privilege */
   }
-  HbaWrite(Ext, HBA_TARGET, ((ULONG)Srb->Lun << HBA_TARGET_LUN_SHIFT) |
-                                ((ULONG)Srb->TargetId << HBA_TARGET_ID_SHIFT));
-  for (i = 0; i < 4; i++) {
-    HbaWrite(Ext, HBA_CDB0 + 4 * i, cdb[i]);
-  }
-  HbaWrite(Ext, HBA_CMD_CFG, (Dir << HBA_CMD_CFG_DIR_SHIFT) | Srb->CdbLength);
-  HbaWrite(Ext, HBA_XFER_LEN, Length);
+  HbaCommonWriteCommand(&HbaSubIo, Ext, Srb->TargetId, Srb->Lun, Srb->Cdb, Srb->CdbLength, Dir,
+                        Length);
   HbaWrite(Ext, HBA_CTRL, ctrl);
 }
 

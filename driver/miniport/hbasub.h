@@ -53,10 +53,7 @@ typedef struct _HBASUB_DEVICE_EXTENSION {
   BOOLEAN WordChannel;         /* channels 5-7: 16-bit transfers, even address and length */
   UCHAR InitiatorId;
   ULONG MaximumTransfer;
-  ULONG SelTimeout;            /* from ArgumentString; valid when SelTimeoutSet */
-  ULONG Watchdog;
-  BOOLEAN SelTimeoutSet;
-  BOOLEAN WatchdogSet;
+  HBA_ARGUMENTS Args;          /* the ArgumentString, parsed (SelTimeout, Watchdog) */
   ULONG CtrlBase;              /* CTRL as HwScsiInitialize writes it (ENABLE, PARITY_CHECK,
                                   DISC_PRIV, INIT_ID, MOVER SUBORDINATE) */
 
